@@ -1,0 +1,1 @@
+"""coachbook: structured one-on-one sales coaching from real CRM data."""

@@ -1,0 +1,296 @@
+"""The prep brief: everything a manager reviews before a one-on-one (step 1).
+
+It is computed as of a date against the previous session with the same rep,
+and frozen into the session when the session is prepared, so the record shows
+what the manager saw, not what the data says later.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Max
+
+from coachbook.coaching.models import Action, Session
+from coachbook.crm.models import Activity, Opportunity, StageChange, Target
+from coachbook.lib.periods import quarter_of
+from coachbook.people.models import Organisation, Person
+from coachbook.pipeline import figures
+from coachbook.pipeline.risk import RiskContext, deal_reasons
+
+
+def _money(value: Decimal | None) -> float | None:
+    return None if value is None else float(round(value, 2))
+
+
+def previous_session(rep: Person, before: date, exclude: Session | None = None) -> Session | None:
+    sessions = Session.objects.filter(
+        rep=rep,
+        state__in=[Session.State.CLOSED, Session.State.FINALISED],
+        scheduled_at__date__lt=before,
+    )
+    if exclude is not None:
+        sessions = sessions.exclude(pk=exclude.pk)
+
+    return sessions.order_by("-scheduled_at").first()
+
+
+def team_of(rep: Person) -> list[int]:
+    if not rep.team_id:
+        return [rep.pk]
+
+    return list(
+        Person.objects.filter(team_id=rep.team_id, role=Person.Role.REP).values_list("pk", flat=True)
+    )
+
+
+def build_brief(rep: Person, as_of: date, session: Session | None = None) -> dict[str, Any]:
+    org = Organisation.current()
+    team = team_of(rep)
+    previous = previous_session(rep, as_of + timedelta(days=1), exclude=session)
+    if previous:
+        since = previous.local_date
+        since_text = f"since the previous session on {since:%-d %b %Y}"
+    else:
+        since = as_of - timedelta(days=rep.cadence_days)
+        since_text = (
+            f"no earlier session with {rep}; showing the last {rep.cadence_days} days "
+            "(their one-on-one cadence)"
+        )
+
+    brief: dict[str, Any] = {
+        "rep": rep.full_name,
+        "rep_id": rep.pk,
+        "team": str(rep.team) if rep.team_id else None,
+        "manager": str(rep.manager) if rep.manager else None,
+        "as_of": as_of.isoformat(),
+        "currency": org.currency,
+        "previous_session": previous.pk if previous else None,
+        "since": since.isoformat(),
+        "since_text": since_text,
+        "demo_targets": Target.objects.filter(rep=rep, is_demo=True).exists(),
+    }
+    brief.update(_deals(rep, team, as_of, org))
+    brief.update(_results(rep, team, as_of, org))
+    brief.update(_activity(rep, as_of))
+    brief["changes_since_last_session"] = _changes(rep, since, as_of)
+    brief["open_actions"] = _open_actions(rep, as_of, session)
+
+    return brief
+
+
+def _deals(rep: Person, team: list[int], as_of: date, org: Organisation) -> dict[str, Any]:
+    deals = list(
+        figures.open_deals([rep.pk], as_of, org.data_as_of).select_related("account")
+    )
+    history: dict[int, list[StageChange]] = defaultdict(list)
+    for change in StageChange.objects.filter(
+        opportunity__in=[d.pk for d in deals], changed_on__lte=as_of
+    ).order_by("changed_on", "pk"):
+        history[change.opportunity_id].append(change)
+
+    durations = figures.stage_durations(team, as_of)
+    p75 = {
+        stage: figures.percentile([d for days in by_owner.values() for d in days], 0.75)
+        for stage, by_owner in durations.items()
+    }
+    has_activity = Activity.objects.filter(rep=rep).exists()
+    last_activity = None
+    if has_activity:
+        last_activity = {
+            opp: when.date()
+            for opp, when in Activity.objects.filter(
+                opportunity__in=[d.pk for d in deals], occurred_at__date__lte=as_of
+            )
+            .values("opportunity")
+            .annotate(last=Max("occurred_at"))
+            .values_list("opportunity", "last")
+        }
+    max_position = max(
+        Opportunity.objects.filter(owner__in=team).aggregate(m=Max("stage_position"))["m"] or 0,
+        1,
+    )
+
+    stage_at, entered, pushes, cut = {}, {}, {}, {}
+    for deal in deals:
+        changes = history.get(deal.pk, [])
+        stage_at[deal.pk] = changes[-1].to_stage if changes else deal.stage
+        entered[deal.pk] = changes[-1].changed_on if changes else deal.stage_entered_on
+        close_dates = [c.close_date for c in changes if c.close_date]
+        pushes[deal.pk] = sum(1 for a, b in zip(close_dates, close_dates[1:]) if b > a)
+        amounts = [c.amount for c in changes if c.amount is not None]
+        cut[deal.pk] = any(b < a for a, b in zip(amounts, amounts[1:]))
+
+    ctx = RiskContext(
+        as_of=as_of,
+        stage_p75_days={s: v for s, v in p75.items() if v is not None},
+        stage_entered=entered,
+        close_date_pushes=pushes,
+        amount_cut=cut,
+        last_activity=last_activity,
+        max_stage_position=max_position,
+    )
+    rows = []
+    for deal in deals:
+        reasons = deal_reasons(deal, stage_at[deal.pk], ctx)
+        since = entered[deal.pk]
+        rows.append(
+            {
+                "id": deal.pk,
+                "external_id": deal.external_id,
+                "name": deal.name,
+                "account": deal.account.name if deal.account else None,
+                "stage": stage_at[deal.pk],
+                "amount": _money(deal.amount),
+                "amount_is_list_price": deal.amount_is_list_price,
+                "currency": deal.currency,
+                "close_date": deal.close_date.isoformat()
+                if deal.close_date and deal.status == Opportunity.Status.OPEN
+                else None,
+                "days_in_stage": (as_of - since).days if since else None,
+                "next_step": deal.next_step,
+                "risk_score": sum(r.weight for r in reasons),
+                "risk_reasons": [r.as_dict() for r in reasons],
+            }
+        )
+    rows.sort(key=lambda r: (-r["risk_score"], -(r["amount"] or 0), r["external_id"]))
+
+    velocity = []
+    for stage, by_owner in sorted(durations.items()):
+        mine = by_owner.get(rep.pk, [])
+        every = [d for days in by_owner.values() for d in days]
+        velocity.append(
+            {
+                "stage": stage,
+                "rep_median_days": statistics.median(mine) if mine else None,
+                "team_median_days": statistics.median(every) if every else None,
+                "rep_deals": len(mine),
+                "team_p75_days": p75.get(stage),
+            }
+        )
+
+    return {
+        "open_deals": rows,
+        "open_deal_count": len(rows),
+        "open_amount": _money(
+            sum((Decimal(str(r["amount"])) for r in rows if r["amount"] is not None and r["currency"] == org.currency), Decimal(0))
+        ),
+        "stage_velocity": velocity,
+        "stage_velocity_reason": None
+        if velocity
+        else "no stage history for this team in the last year",
+    }
+
+
+def _results(rep: Person, team: list[int], as_of: date, org: Organisation) -> dict[str, Any]:
+    current = quarter_of(as_of, org.fiscal_year_start_month)
+    following = current.next(org.fiscal_year_start_month)
+    open_qs = figures.open_deals([rep.pk], as_of, org.data_as_of)
+
+    coverage = []
+    for quarter in (current, following):
+        c = figures.coverage_for(rep.pk, quarter, as_of, open_qs, org.currency)
+        coverage.append(
+            {
+                "period": quarter.label,
+                "start": quarter.start.isoformat(),
+                "end": quarter.end.isoformat(),
+                "quota": _money(c.quota),
+                "won": _money(c.won),
+                "remaining": _money(c.remaining),
+                "open_amount": _money(c.open_amount),
+                "coverage": c.coverage.value,
+                "coverage_reason": c.coverage.reason,
+                "target_ratio": float(c.target_ratio) if c.target_ratio else None,
+                "undated_open_deals": c.undated_count,
+                "undated_open_amount": _money(c.undated_amount),
+                "demo_target": c.is_demo_target,
+            }
+        )
+
+    rate, team_rate = figures.win_rate([rep.pk], as_of), figures.win_rate(team, as_of)
+    cycle, team_cycle = figures.median_cycle_days([rep.pk], as_of), figures.median_cycle_days(team, as_of)
+
+    return {
+        "quarter": current.label,
+        "won_amount_quarter": coverage[0]["won"],
+        "coverage": coverage,
+        "win_rate_90d": rate.value,
+        "win_rate_90d_reason": rate.reason,
+        "team_win_rate_90d": team_rate.value,
+        "team_win_rate_90d_reason": team_rate.reason,
+        "median_cycle_days_90d": cycle.value,
+        "median_cycle_days_90d_reason": cycle.reason,
+        "team_median_cycle_days_90d": team_cycle.value,
+        "team_median_cycle_days_90d_reason": team_cycle.reason,
+    }
+
+
+def _activity(rep: Person, as_of: date) -> dict[str, Any]:
+    counts = figures.activity_counts(rep.pk, as_of)
+    if counts is None:
+        return {
+            "activity_last_7d": None,
+            "activity_last_7d_reason": "no calls, emails or meetings have been imported for this rep",
+        }
+
+    return {"activity_last_7d": counts, "activity_last_7d_reason": None}
+
+
+def _deal_line(deal: Opportunity, on: date | None, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": deal.pk,
+        "external_id": deal.external_id,
+        "name": deal.name,
+        "amount": _money(deal.amount),
+        "date": on.isoformat() if on else None,
+        **extra,
+    }
+
+
+def _changes(rep: Person, since: date, as_of: date) -> dict[str, Any]:
+    created = Opportunity.objects.filter(owner=rep, created_on__gt=since, created_on__lte=as_of)
+    moves = StageChange.objects.filter(
+        opportunity__owner=rep, changed_on__gt=since, changed_on__lte=as_of
+    ).select_related("opportunity")
+
+    result: dict[str, list] = {"created": [], "stage_moves": [], "won": [], "lost": []}
+    for deal in created.order_by("created_on", "external_id"):
+        result["created"].append(_deal_line(deal, deal.created_on, stage=deal.stage))
+    for change in moves.order_by("changed_on", "pk"):
+        deal = change.opportunity
+        if not change.from_stage:
+            continue  # the deal's first stage: already listed as created
+        line = _deal_line(deal, change.changed_on, from_stage=change.from_stage, to_stage=change.to_stage)
+        if change.to_stage == deal.stage and deal.status != Opportunity.Status.OPEN:
+            result[deal.status].append(line)
+        else:
+            result["stage_moves"].append(line)
+
+    return {"since": since.isoformat(), "as_of": as_of.isoformat(), **result}
+
+
+def _open_actions(rep: Person, as_of: date, session: Session | None) -> list[dict[str, Any]]:
+    actions = Action.objects.open().filter(
+        rep=rep, session__state=Session.State.FINALISED
+    ).select_related("owner", "session")
+    if session is not None:
+        actions = actions.exclude(session=session)
+
+    return [
+        {
+            "id": a.pk,
+            "task": a.task,
+            "owner": str(a.owner) if a.owner else None,
+            "due_date": a.due_date.isoformat() if a.due_date else None,
+            "overdue": bool(a.due_date and a.due_date < as_of),
+            "expected_result": a.expected_result,
+            "escalation_point": a.escalation_point,
+            "from_session": a.session.local_date.isoformat(),
+        }
+        for a in actions
+    ]

@@ -1,0 +1,335 @@
+"""Sessions, what they covered, the actions they produced and the frozen records."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from coachbook.crm.models import Opportunity
+from coachbook.people.models import Person
+
+
+class Template(models.Model):
+    """One sales motion's way of coaching.
+
+    Time boxes are minutes per agenda section for a session of
+    `duration_minutes`; a shorter or longer session scales them. The deal cap
+    is how many deals fit the deal review; deals whose risk is above the
+    tolerance need an escalation decision.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    is_default = models.BooleanField(default=False)
+    duration_minutes = models.PositiveSmallIntegerField(default=45)
+    time_boxes = models.JSONField(default=dict)
+    deal_cap = models.PositiveSmallIntegerField(default=3)
+    risk_tolerance = models.PositiveSmallIntegerField(default=25)
+    deal_review_fields = models.JSONField(default=list, blank=True)
+    skill_catalogue = models.JSONField(default=list)
+    development_catalogue = models.JSONField(default=list)
+    default_cadence_days = models.PositiveSmallIntegerField(default=14)
+    compliance_checklist = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def default(cls) -> Template:
+        return cls.objects.filter(is_default=True).first() or cls.objects.order_by("pk").first()
+
+
+class SessionQuerySet(models.QuerySet):
+    def for_rep(self, rep: Person) -> SessionQuerySet:
+        return self.filter(rep=rep)
+
+    def finalised(self) -> SessionQuerySet:
+        return self.filter(state=Session.State.FINALISED)
+
+    def not_finished(self) -> SessionQuerySet:
+        return self.exclude(state__in=[Session.State.CLOSED, Session.State.FINALISED])
+
+
+class Session(models.Model):
+    """One one-on-one between a manager and a rep.
+
+    It moves planned → prepared (the brief is frozen) → in progress → closed
+    (the procedure's rules are met) → finalised (the record is written and
+    nothing changes any more). The methods that move it live in
+    `coachbook.coaching.services`.
+    """
+
+    class State(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        PREPARED = "prepared", "Prepared"
+        IN_PROGRESS = "in_progress", "In progress"
+        CLOSED = "closed", "Closed"
+        FINALISED = "finalised", "Finalised"
+
+    manager = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="sessions_run")
+    rep = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="sessions")
+    template = models.ForeignKey(Template, on_delete=models.PROTECT)
+    scheduled_at = models.DateTimeField()
+    time_zone = models.CharField(max_length=64)
+    duration_minutes = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PLANNED)
+
+    brief = models.JSONField(null=True, blank=True)
+    brief_as_of = models.DateField(null=True, blank=True)
+    agenda_sent_at = models.DateTimeField(null=True, blank=True)
+
+    # Step 3: open.
+    time_confirmed = models.BooleanField(default=False)
+    expected_outcomes = models.TextField(blank=True)
+    # Step 5: pipeline and activity.
+    pipeline_new_opportunities = models.TextField(blank=True)
+    pipeline_activity = models.TextField(blank=True)
+    pipeline_velocity = models.TextField(blank=True)
+    pipeline_coverage_gaps = models.TextField(blank=True)
+    pipeline_forecast_concerns = models.TextField(blank=True)
+    # Step 9: close.
+    summary = models.TextField(blank=True)
+    next_meeting_at = models.DateTimeField(null=True, blank=True)
+    top_follow_ups = models.JSONField(default=list, blank=True)
+    compliance_confirmed = models.JSONField(default=list, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    finalised_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-scheduled_at"]
+        indexes = [models.Index(fields=["rep", "scheduled_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.rep} with {self.manager}, {self.local_date}"
+
+    @property
+    def local_start(self):
+        from zoneinfo import ZoneInfo
+
+        return self.scheduled_at.astimezone(ZoneInfo(self.time_zone))
+
+    @property
+    def local_date(self):
+        return self.local_start.date()
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in (self.State.PREPARED, self.State.IN_PROGRESS)
+
+
+class AgendaItem(models.Model):
+    """A line of the agenda, with its time box."""
+
+    class Kind(models.TextChoices):
+        OPENING = "opening", "Open the session"
+        DEALS = "deals", "Deal review"
+        PIPELINE = "pipeline", "Pipeline and activity review"
+        SKILL = "skill", "Skill coaching"
+        DEVELOPMENT = "development", "Development topic"
+        ACTIONS = "actions", "Follow-up commitments"
+        URGENT = "urgent", "Urgent topic"
+
+    REQUIRED = [Kind.DEALS, Kind.PIPELINE, Kind.SKILL, Kind.DEVELOPMENT, Kind.ACTIONS]
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="agenda")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    detail = models.TextField(blank=True)
+    minutes = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0)
+    added_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+
+class DealReview(models.Model):
+    """What manager and rep agreed about one deal, with its risk when the brief was frozen."""
+
+    class Confidence(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="deal_reviews")
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.PROTECT)
+    risk_score = models.PositiveSmallIntegerField(default=0)
+    risk_rank = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=100)
+    next_step = models.TextField(blank=True)
+    decision_process = models.TextField(blank=True)
+    blockers = models.TextField(blank=True)
+    support_needed = models.TextField(blank=True)
+    close_confidence = models.CharField(max_length=6, choices=Confidence.choices, blank=True)
+    escalate = models.BooleanField(null=True, blank=True)
+    over_cap = models.BooleanField(default=False)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["risk_rank", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "opportunity"], name="review_deal_once")
+        ]
+
+
+class SkillCoaching(models.Model):
+    """The one skill coached, the evidence it rests on, and the practice agreed."""
+
+    class Evidence(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "Email"
+        MEETING = "meeting", "Meeting"
+        CRM_NOTE = "crm_note", "CRM note"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="skills")
+    skill = models.CharField(max_length=100)
+    evidence_kind = models.CharField(max_length=10, choices=Evidence.choices, blank=True)
+    evidence_date = models.DateField(null=True, blank=True)
+    evidence_where = models.CharField(max_length=300, blank=True)
+    evidence_what = models.TextField(blank=True)
+    feedback = models.TextField(blank=True)
+    practice_action = models.TextField(blank=True)
+
+    @property
+    def cites_evidence(self) -> bool:
+        return bool(
+            self.evidence_kind
+            and self.evidence_what.strip()
+            and (self.evidence_date or self.evidence_where.strip())
+        )
+
+
+class DevelopmentTopic(models.Model):
+    """One topic from the rep's growth plan, kept apart from deal coaching."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="development")
+    topic = models.CharField(max_length=100)
+    goal = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+
+
+class ActionQuerySet(models.QuerySet):
+    def open(self) -> ActionQuerySet:
+        return self.filter(status=Action.Status.OPEN)
+
+
+class Action(models.Model):
+    """A commitment made in a session, followed up in later ones."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        DROPPED = "dropped", "Dropped"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="actions")
+    rep = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="coaching_actions")
+    task = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_actions"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    expected_result = models.TextField(blank=True)
+    escalation_point = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    closed_on = models.DateField(null=True, blank=True)
+
+    objects = ActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+
+    def missing_fields(self) -> list[str]:
+        checks = {
+            "task": self.task.strip(),
+            "owner": self.owner_id,
+            "due date": self.due_date,
+            "expected result": self.expected_result.strip(),
+            "escalation point": self.escalation_point.strip(),
+        }
+        return [name for name, value in checks.items() if not value]
+
+
+class Disposition(models.Model):
+    """What a session decided about an action left open by an earlier one."""
+
+    class Outcome(models.TextChoices):
+        DONE = "done", "Done"
+        CARRIED = "carried", "Carried forward"
+        DROPPED = "dropped", "Dropped"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="dispositions")
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="dispositions")
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "action"], name="disposition_once")
+        ]
+
+
+class Record(models.Model):
+    """The frozen account of a finalised session.
+
+    Its content hash covers the content and the previous record's hash for the
+    same rep, so a changed or removed record breaks the chain.
+    """
+
+    session = models.OneToOneField(Session, on_delete=models.PROTECT, related_name="record")
+    rep = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="records")
+    number = models.PositiveIntegerField()
+    content = models.JSONField()
+    content_hash = models.CharField(max_length=64, unique=True)
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_record"
+    )
+    previous_hash = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rep", "number"], name="record_number_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Record {self.number} for {self.rep}"
+
+
+class Amendment(models.Model):
+    """A later correction to a record: the record stays, the correction sits beside it."""
+
+    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="amendments")
+    number = models.PositiveIntegerField()
+    author = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    text = models.TextField()
+    content_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "number"], name="amendment_number_once")
+        ]
+
+
+class AuditEvent(models.Model):
+    """Who changed what in a session, when, with the values before and after."""
+
+    actor = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    session = models.ForeignKey(
+        Session, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit"
+    )
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]

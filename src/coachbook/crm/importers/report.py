@@ -1,0 +1,75 @@
+"""What an import did, in numbers a sales ops admin can check against their file."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from coachbook.crm.models import ImportRun
+from coachbook.people.models import Person
+
+
+@dataclass(frozen=True)
+class Rejection:
+    file: str
+    row: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file} row {self.row}, {self.field}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    source: str
+    location: str
+    checksum: str = ""
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    rejected: list[Rejection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    data_as_of: date | None = None
+
+    @property
+    def applied(self) -> bool:
+        return not self.rejected
+
+    def count(self, table: str, outcome: str, n: int = 1) -> None:
+        self.counts.setdefault(table, Counter())[outcome] += n
+
+    def reject(self, file: str, row: int, field_name: str, reason: str) -> None:
+        self.rejected.append(Rejection(file, row, field_name, reason))
+        self.count(Path(file).stem, "rejected")
+
+    def save_run(self, run_by: Person | None) -> ImportRun:
+        return ImportRun.objects.create(
+            source=self.source,
+            location=self.location,
+            checksum=self.checksum,
+            status=ImportRun.Status.APPLIED if self.applied else ImportRun.Status.REFUSED,
+            run_by=run_by,
+            counts={table: dict(c) for table, c in self.counts.items()},
+            rejected=[r.__dict__ for r in self.rejected],
+            notes=self.notes,
+            data_as_of=self.data_as_of,
+        )
+
+
+def checksum_of(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+
+    return digest.hexdigest()
+
+
+class ImportRefused(Exception):
+    """Raised inside the import transaction so that nothing is kept."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        super().__init__(f"{len(report.rejected)} rows rejected")

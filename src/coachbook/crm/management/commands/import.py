@@ -1,0 +1,66 @@
+"""coachbook import: load CRM data or targets from files."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.console import Console
+from rich.table import Table
+
+from coachbook.crm.importers.maven import import_maven
+from coachbook.crm.importers.report import ImportReport
+from coachbook.crm.importers.targets import import_targets
+from coachbook.lib.csvfiles import FileProblem
+
+
+class Command(BaseCommand):
+    help = (
+        "Import CRM data or targets.\n\n"
+        "  coachbook import maven path/to/maven-crm\n"
+        "  coachbook import targets path/to/targets.csv"
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("source", choices=["maven", "targets"])
+        parser.add_argument("path", type=Path)
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Mark imported targets as demo targets (shown as such in the product).",
+        )
+
+    def handle(self, *args, source: str, path: Path, demo: bool, **options) -> None:
+        console = Console(file=self.stdout, width=110)
+        try:
+            if source == "maven":
+                if not path.is_dir():
+                    raise CommandError(f"{path} is not a folder; give the folder with the five CSVs")
+                report = import_maven(path)
+            else:
+                report = import_targets(path, demo=demo)
+        except FileProblem as exc:
+            raise CommandError(f"{exc}. Nothing was imported.") from exc
+
+        print_report(console, report)
+        if not report.applied:
+            raise CommandError(
+                f"{len(report.rejected)} rows were rejected, so nothing was imported. "
+                "Fix the rows above and run the import again."
+            )
+
+
+def print_report(console: Console, report: ImportReport) -> None:
+    table = Table(title=f"Import from {report.location}", title_justify="left")
+    outcomes = ["read", "created", "updated", "unchanged", "rejected"]
+    table.add_column("file")
+    for outcome in outcomes:
+        table.add_column(outcome, justify="right")
+    for name, counts in report.counts.items():
+        table.add_row(name, *(str(counts.get(o, 0)) for o in outcomes))
+    console.print(table)
+
+    for note in report.notes:
+        console.print(f"• {note}", highlight=False)
+    for rejection in report.rejected:
+        console.print(f"[red]rejected[/red] {rejection}", highlight=False)
+    if report.applied:
+        console.print("[green]Import applied.[/green]")

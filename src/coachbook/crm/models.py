@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from django.db import models
+
+from coachbook.people.models import Person
+
+
+class Account(models.Model):
+    """A customer company, as the CRM knows it."""
+
+    external_id = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
+    sector = models.CharField(max_length=100, blank=True)
+    office_location = models.CharField(max_length=100, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subsidiaries"
+    )
+    employees = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    """Something the company sells, with its list price."""
+
+    name = models.CharField(max_length=100, unique=True)
+    series = models.CharField(max_length=100, blank=True)
+    list_price = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Opportunity(models.Model):
+    """A deal a rep is working, keyed by the CRM's own id.
+
+    A field the source does not carry at all is left null (the brief then says
+    it cannot judge it); a field the source carries but leaves empty is "".
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    external_id = models.CharField(max_length=100, unique=True)
+    source = models.CharField(max_length=40)
+    name = models.CharField(max_length=300)
+    owner = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="deals")
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
+    )
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
+    )
+    stage = models.CharField(max_length=100)
+    stage_position = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=4, choices=Status.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    amount_is_list_price = models.BooleanField(default=False)
+    currency = models.CharField(max_length=3, default="USD")
+    created_on = models.DateField(null=True, blank=True)
+    stage_entered_on = models.DateField(null=True, blank=True)
+    close_date = models.DateField(null=True, blank=True)
+    next_step = models.TextField(null=True, blank=True)
+    decision_process = models.TextField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "opportunities"
+        indexes = [
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["owner", "close_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageChange(models.Model):
+    """One move of a deal between stages, with its amount and close date then."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.CharField(max_length=100, blank=True)
+    to_stage = models.CharField(max_length=100)
+    changed_on = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    close_date = models.DateField(null=True, blank=True)
+    derived = models.BooleanField(
+        default=False, help_text="Worked out from dates on the deal, not a history file."
+    )
+
+    class Meta:
+        ordering = ["changed_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "to_stage", "changed_on"], name="stage_change_once"
+            )
+        ]
+        indexes = [models.Index(fields=["changed_on"])]
+
+
+class Activity(models.Model):
+    """A call, email, meeting or task by a rep."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "Email"
+        MEETING = "meeting", "Meeting"
+        TASK = "task", "Task"
+
+    external_id = models.CharField(max_length=100, unique=True)
+    rep = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="activities")
+    opportunity = models.ForeignKey(
+        Opportunity, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    subject = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name_plural = "activities"
+
+
+class Target(models.Model):
+    """A rep's quota for one fiscal quarter, and the pipeline coverage they should hold."""
+
+    rep = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="targets")
+    period = models.CharField(max_length=12, help_text="Fiscal quarter, e.g. FY2017-Q4")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    quota = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    coverage_ratio = models.DecimalField(max_digits=5, decimal_places=2, default=3)
+    is_demo = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rep", "period_start"], name="target_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rep} {self.period}"
+
+
+class ImportRun(models.Model):
+    """One import of a file or folder: what came in, what was refused, who ran it."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        REFUSED = "refused", "Refused"
+
+    source = models.CharField(max_length=40)
+    location = models.CharField(max_length=500)
+    checksum = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, choices=Status.choices)
+    run_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL)
+    started_at = models.DateTimeField(auto_now_add=True)
+    counts = models.JSONField(default=dict)
+    rejected = models.JSONField(default=list)
+    notes = models.JSONField(default=list)
+    data_as_of = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
