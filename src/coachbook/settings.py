@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "coachbook.web.middleware.SessionLockedMiddleware",
+    "coachbook.web.middleware.PersonTimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "coachbook.urls"

@@ -27,7 +27,9 @@ def _money(value: Decimal | None) -> float | None:
     return None if value is None else float(round(value, 2))
 
 
-def previous_session(rep: Person, before: date, exclude: Session | None = None) -> Session | None:
+def previous_session(
+    rep: Person, before: date, exclude: Session | None = None
+) -> Session | None:
     sessions = Session.objects.filter(
         rep=rep,
         state__in=[Session.State.CLOSED, Session.State.FINALISED],
@@ -44,11 +46,15 @@ def team_of(rep: Person) -> list[int]:
         return [rep.pk]
 
     return list(
-        Person.objects.filter(team_id=rep.team_id, role=Person.Role.REP).values_list("pk", flat=True)
+        Person.objects.filter(team_id=rep.team_id, role=Person.Role.REP).values_list(
+            "pk", flat=True
+        )
     )
 
 
-def build_brief(rep: Person, as_of: date, session: Session | None = None) -> dict[str, Any]:
+def build_brief(
+    rep: Person, as_of: date, session: Session | None = None
+) -> dict[str, Any]:
     org = Organisation.current()
     team = team_of(rep)
     previous = previous_session(rep, as_of + timedelta(days=1), exclude=session)
@@ -83,7 +89,9 @@ def build_brief(rep: Person, as_of: date, session: Session | None = None) -> dic
     return brief
 
 
-def _deals(rep: Person, team: list[int], as_of: date, org: Organisation) -> dict[str, Any]:
+def _deals(
+    rep: Person, team: list[int], as_of: date, org: Organisation
+) -> dict[str, Any]:
     deals = list(
         figures.open_deals([rep.pk], as_of, org.data_as_of).select_related("account")
     )
@@ -111,7 +119,10 @@ def _deals(rep: Person, team: list[int], as_of: date, org: Organisation) -> dict
             .values_list("opportunity", "last")
         }
     max_position = max(
-        Opportunity.objects.filter(owner__in=team).aggregate(m=Max("stage_position"))["m"] or 0,
+        Opportunity.objects.filter(owner__in=team).aggregate(m=Max("stage_position"))[
+            "m"
+        ]
+        or 0,
         1,
     )
 
@@ -177,7 +188,14 @@ def _deals(rep: Person, team: list[int], as_of: date, org: Organisation) -> dict
         "open_deals": rows,
         "open_deal_count": len(rows),
         "open_amount": _money(
-            sum((Decimal(str(r["amount"])) for r in rows if r["amount"] is not None and r["currency"] == org.currency), Decimal(0))
+            sum(
+                (
+                    Decimal(str(r["amount"]))
+                    for r in rows
+                    if r["amount"] is not None and r["currency"] == org.currency
+                ),
+                Decimal(0),
+            )
         ),
         "stage_velocity": velocity,
         "stage_velocity_reason": None
@@ -186,7 +204,9 @@ def _deals(rep: Person, team: list[int], as_of: date, org: Organisation) -> dict
     }
 
 
-def _results(rep: Person, team: list[int], as_of: date, org: Organisation) -> dict[str, Any]:
+def _results(
+    rep: Person, team: list[int], as_of: date, org: Organisation
+) -> dict[str, Any]:
     current = quarter_of(as_of, org.fiscal_year_start_month)
     following = current.next(org.fiscal_year_start_month)
     open_qs = figures.open_deals([rep.pk], as_of, org.data_as_of)
@@ -213,7 +233,10 @@ def _results(rep: Person, team: list[int], as_of: date, org: Organisation) -> di
         )
 
     rate, team_rate = figures.win_rate([rep.pk], as_of), figures.win_rate(team, as_of)
-    cycle, team_cycle = figures.median_cycle_days([rep.pk], as_of), figures.median_cycle_days(team, as_of)
+    cycle, team_cycle = (
+        figures.median_cycle_days([rep.pk], as_of),
+        figures.median_cycle_days(team, as_of),
+    )
 
     return {
         "quarter": current.label,
@@ -253,7 +276,9 @@ def _deal_line(deal: Opportunity, on: date | None, **extra: Any) -> dict[str, An
 
 
 def _changes(rep: Person, since: date, as_of: date) -> dict[str, Any]:
-    created = Opportunity.objects.filter(owner=rep, created_on__gt=since, created_on__lte=as_of)
+    created = Opportunity.objects.filter(
+        owner=rep, created_on__gt=since, created_on__lte=as_of
+    )
     moves = StageChange.objects.filter(
         opportunity__owner=rep, changed_on__gt=since, changed_on__lte=as_of
     ).select_related("opportunity")
@@ -265,7 +290,12 @@ def _changes(rep: Person, since: date, as_of: date) -> dict[str, Any]:
         deal = change.opportunity
         if not change.from_stage:
             continue  # the deal's first stage: already listed as created
-        line = _deal_line(deal, change.changed_on, from_stage=change.from_stage, to_stage=change.to_stage)
+        line = _deal_line(
+            deal,
+            change.changed_on,
+            from_stage=change.from_stage,
+            to_stage=change.to_stage,
+        )
         if change.to_stage == deal.stage and deal.status != Opportunity.Status.OPEN:
             result[deal.status].append(line)
         else:
@@ -274,10 +304,14 @@ def _changes(rep: Person, since: date, as_of: date) -> dict[str, Any]:
     return {"since": since.isoformat(), "as_of": as_of.isoformat(), **result}
 
 
-def _open_actions(rep: Person, as_of: date, session: Session | None) -> list[dict[str, Any]]:
-    actions = Action.objects.open().filter(
-        rep=rep, session__state=Session.State.FINALISED
-    ).select_related("owner", "session")
+def _open_actions(
+    rep: Person, as_of: date, session: Session | None
+) -> list[dict[str, Any]]:
+    actions = (
+        Action.objects.open()
+        .filter(rep=rep, session__state=Session.State.FINALISED)
+        .select_related("owner", "session")
+    )
     if session is not None:
         actions = actions.exclude(session=session)
 

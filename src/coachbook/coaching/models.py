@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import models, transaction
 
 from coachbook.crm.models import Opportunity
 from coachbook.people.models import Person
+
+
+class SessionLocked(Exception):
+    """The session is past the point where this change is allowed."""
+
+
+class SessionRefused(Exception):
+    """The session cannot close: the procedure's rules are not met."""
+
+    def __init__(self, problems: list) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p.message for p in problems))
 
 
 class Template(models.Model):
@@ -35,7 +47,10 @@ class Template(models.Model):
 
     @classmethod
     def default(cls) -> Template:
-        return cls.objects.filter(is_default=True).first() or cls.objects.order_by("pk").first()
+        return (
+            cls.objects.filter(is_default=True).first()
+            or cls.objects.order_by("pk").first()
+        )
 
 
 class SessionQuerySet(models.QuerySet):
@@ -47,6 +62,25 @@ class SessionQuerySet(models.QuerySet):
 
     def not_finished(self) -> SessionQuerySet:
         return self.exclude(state__in=[Session.State.CLOSED, Session.State.FINALISED])
+
+    def plan(
+        self,
+        manager: Person,
+        rep: Person,
+        starts_at,
+        duration_minutes: int | None = None,
+        template: Template | None = None,
+    ) -> Session:
+        """Put a one-on-one in the diary, in the manager's time zone."""
+        template = template or Template.default()
+        return self.create(
+            manager=manager,
+            rep=rep,
+            template=template,
+            scheduled_at=starts_at,
+            time_zone=manager.time_zone,
+            duration_minutes=duration_minutes or template.duration_minutes,
+        )
 
 
 class Session(models.Model):
@@ -65,13 +99,17 @@ class Session(models.Model):
         CLOSED = "closed", "Closed"
         FINALISED = "finalised", "Finalised"
 
-    manager = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="sessions_run")
+    manager = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="sessions_run"
+    )
     rep = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="sessions")
     template = models.ForeignKey(Template, on_delete=models.PROTECT)
     scheduled_at = models.DateTimeField()
     time_zone = models.CharField(max_length=64)
     duration_minutes = models.PositiveSmallIntegerField()
-    state = models.CharField(max_length=12, choices=State.choices, default=State.PLANNED)
+    state = models.CharField(
+        max_length=12, choices=State.choices, default=State.PLANNED
+    )
 
     brief = models.JSONField(null=True, blank=True)
     brief_as_of = models.DateField(null=True, blank=True)
@@ -119,6 +157,135 @@ class Session(models.Model):
     def is_editable(self) -> bool:
         return self.state in (self.State.PREPARED, self.State.IN_PROGRESS)
 
+    def check_editable(self) -> None:
+        if not self.is_editable:
+            raise SessionLocked(
+                f"This session is {self.get_state_display().lower()}; it can no longer be changed."
+            )
+
+    def default_next_meeting(self):
+        """Same local time, one cadence later, in the session's own time zone.
+
+        Adding days to the local wall-clock time (not to the UTC instant) keeps
+        a 10:00 meeting at 10:00 across a daylight-saving change.
+        """
+        from datetime import timedelta
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(self.time_zone)
+        local = self.scheduled_at.astimezone(zone).replace(tzinfo=None)
+
+        return (local + timedelta(days=self.rep.cadence_days)).replace(tzinfo=zone)
+
+    @transaction.atomic
+    def prepare(self, actor: Person) -> None:
+        """Freeze the prep brief as of the session date and generate the agenda."""
+        from coachbook.coaching.agenda import build_agenda
+        from coachbook.coaching.audit import audit
+        from coachbook.coaching.brief import build_brief
+
+        if self.state not in (self.State.PLANNED, self.State.PREPARED):
+            raise SessionLocked("The brief is frozen once the session has started.")
+        self.brief = build_brief(self.rep, self.local_date, session=self)
+        self.brief_as_of = self.local_date
+        self.state = self.State.PREPARED
+        self.save(update_fields=["brief", "brief_as_of", "state"])
+        build_agenda(self)
+        audit(
+            actor,
+            self,
+            "prepared",
+            self,
+            after={"brief_as_of": self.brief_as_of.isoformat()},
+        )
+
+    @transaction.atomic
+    def start(
+        self, actor: Person, expected_outcomes: str, duration_minutes: int
+    ) -> None:
+        """Step 3: the time available is confirmed and the outcomes stated."""
+        from coachbook.coaching.agenda import rebalance
+        from coachbook.coaching.audit import audit, snapshot
+
+        self.check_editable()
+        fields = ["state", "time_confirmed", "expected_outcomes", "duration_minutes"]
+        before = snapshot(self, fields)
+        self.state = self.State.IN_PROGRESS
+        self.time_confirmed = True
+        self.expected_outcomes = expected_outcomes
+        self.duration_minutes = duration_minutes
+        self.save(update_fields=fields)
+        rebalance(self)
+        audit(actor, self, "opened", self, before, snapshot(self, fields))
+
+    @transaction.atomic
+    def close(self, actor: Person) -> None:
+        """Step 9: close, once every rule of the procedure is met."""
+        from django.utils import timezone
+
+        from coachbook.coaching.audit import audit
+        from coachbook.coaching.rules import closing_problems
+
+        self.check_editable()
+        problems = closing_problems(self)
+        if problems:
+            raise SessionRefused(problems)
+        self.state = self.State.CLOSED
+        self.closed_at = timezone.now()
+        self.save(update_fields=["state", "closed_at"])
+        audit(actor, self, "closed", self, after={"state": self.state})
+
+    @transaction.atomic
+    def finalise(self, actor: Person) -> Record:
+        """Step 10: write the frozen, hash-chained record and settle earlier actions."""
+        from django.utils import timezone
+
+        from coachbook.coaching.audit import audit
+        from coachbook.coaching.records import chain_hash, record_content
+
+        if self.state != self.State.CLOSED:
+            raise SessionLocked("Close the session before finalising its record.")
+
+        # Settle the actions that this session dispositioned.
+        for disposition in self.dispositions.select_related("action"):
+            if disposition.outcome != Disposition.Outcome.CARRIED:
+                action = disposition.action
+                action.status = disposition.outcome
+                action.closed_on = self.local_date
+                action.save(update_fields=["status", "closed_on"])
+
+        # Lock the rep's chain so two finalisations cannot share a predecessor.
+        previous = (
+            Record.objects.select_for_update()
+            .filter(rep=self.rep)
+            .order_by("-number")
+            .first()
+        )
+        content = record_content(self)
+        previous_hash = previous.content_hash if previous else ""
+        record = Record.objects.create(
+            session=self,
+            rep=self.rep,
+            number=(previous.number + 1) if previous else 1,
+            content=content,
+            content_hash=chain_hash(content, previous_hash),
+            previous=previous,
+            previous_hash=previous_hash,
+            created_by=actor,
+        )
+        self.state = self.State.FINALISED
+        self.finalised_at = timezone.now()
+        self.save(update_fields=["state", "finalised_at"])
+        audit(
+            actor,
+            self,
+            "finalised",
+            record,
+            after={"content_hash": record.content_hash},
+        )
+
+        return record
+
 
 class AgendaItem(models.Model):
     """A line of the agenda, with its time box."""
@@ -134,13 +301,17 @@ class AgendaItem(models.Model):
 
     REQUIRED = [Kind.DEALS, Kind.PIPELINE, Kind.SKILL, Kind.DEVELOPMENT, Kind.ACTIONS]
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="agenda")
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="agenda"
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     title = models.CharField(max_length=300)
     detail = models.TextField(blank=True)
     minutes = models.PositiveSmallIntegerField(default=0)
     position = models.PositiveSmallIntegerField(default=0)
-    added_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL)
+    added_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL
+    )
 
     class Meta:
         ordering = ["position", "pk"]
@@ -154,7 +325,9 @@ class DealReview(models.Model):
         MEDIUM = "medium", "Medium"
         LOW = "low", "Low"
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="deal_reviews")
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="deal_reviews"
+    )
     opportunity = models.ForeignKey(Opportunity, on_delete=models.PROTECT)
     risk_score = models.PositiveSmallIntegerField(default=0)
     risk_rank = models.PositiveSmallIntegerField(default=0)
@@ -163,7 +336,9 @@ class DealReview(models.Model):
     decision_process = models.TextField(blank=True)
     blockers = models.TextField(blank=True)
     support_needed = models.TextField(blank=True)
-    close_confidence = models.CharField(max_length=6, choices=Confidence.choices, blank=True)
+    close_confidence = models.CharField(
+        max_length=6, choices=Confidence.choices, blank=True
+    )
     escalate = models.BooleanField(null=True, blank=True)
     over_cap = models.BooleanField(default=False)
     extra = models.JSONField(default=dict, blank=True)
@@ -171,7 +346,9 @@ class DealReview(models.Model):
     class Meta:
         ordering = ["risk_rank", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["session", "opportunity"], name="review_deal_once")
+            models.UniqueConstraint(
+                fields=["session", "opportunity"], name="review_deal_once"
+            )
         ]
 
 
@@ -184,9 +361,13 @@ class SkillCoaching(models.Model):
         MEETING = "meeting", "Meeting"
         CRM_NOTE = "crm_note", "CRM note"
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="skills")
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="skills"
+    )
     skill = models.CharField(max_length=100)
-    evidence_kind = models.CharField(max_length=10, choices=Evidence.choices, blank=True)
+    evidence_kind = models.CharField(
+        max_length=10, choices=Evidence.choices, blank=True
+    )
     evidence_date = models.DateField(null=True, blank=True)
     evidence_where = models.CharField(max_length=300, blank=True)
     evidence_what = models.TextField(blank=True)
@@ -205,7 +386,9 @@ class SkillCoaching(models.Model):
 class DevelopmentTopic(models.Model):
     """One topic from the rep's growth plan, kept apart from deal coaching."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="development")
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="development"
+    )
     topic = models.CharField(max_length=100)
     goal = models.TextField(blank=True)
     notes = models.TextField(blank=True)
@@ -224,11 +407,19 @@ class Action(models.Model):
         DONE = "done", "Done"
         DROPPED = "dropped", "Dropped"
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="actions")
-    rep = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="coaching_actions")
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="actions"
+    )
+    rep = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="coaching_actions"
+    )
     task = models.TextField(blank=True)
     owner = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_actions"
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_actions",
     )
     due_date = models.DateField(null=True, blank=True)
     expected_result = models.TextField(blank=True)
@@ -260,14 +451,20 @@ class Disposition(models.Model):
         CARRIED = "carried", "Carried forward"
         DROPPED = "dropped", "Dropped"
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="dispositions")
-    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="dispositions")
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="dispositions"
+    )
+    action = models.ForeignKey(
+        Action, on_delete=models.CASCADE, related_name="dispositions"
+    )
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     reason = models.TextField(blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["session", "action"], name="disposition_once")
+            models.UniqueConstraint(
+                fields=["session", "action"], name="disposition_once"
+            )
         ]
 
 
@@ -278,13 +475,19 @@ class Record(models.Model):
     same rep, so a changed or removed record breaks the chain.
     """
 
-    session = models.OneToOneField(Session, on_delete=models.PROTECT, related_name="record")
+    session = models.OneToOneField(
+        Session, on_delete=models.PROTECT, related_name="record"
+    )
     rep = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="records")
     number = models.PositiveIntegerField()
     content = models.JSONField()
     content_hash = models.CharField(max_length=64, unique=True)
     previous = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_record"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="next_record",
     )
     previous_hash = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
@@ -298,11 +501,53 @@ class Record(models.Model):
     def __str__(self) -> str:
         return f"Record {self.number} for {self.rep}"
 
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise SessionLocked(
+                "A finalised record cannot be changed; add an amendment instead."
+            )
+        super().save(*args, **kwargs)
+
+    def amend(self, author: Person, reason: str, text: str) -> Amendment:
+        """Add a correction beside the record; the record itself never changes."""
+        from coachbook.coaching.audit import audit
+        from coachbook.coaching.records import chain_hash
+
+        if not reason.strip() or not text.strip():
+            raise ValueError(
+                "An amendment needs both the correction and the reason for it."
+            )
+        with transaction.atomic():
+            last = self.amendments.select_for_update().order_by("-number").first()
+            base = last.content_hash if last else self.content_hash
+            number = (last.number + 1) if last else 1
+            amendment = Amendment.objects.create(
+                record=self,
+                number=number,
+                author=author,
+                reason=reason.strip(),
+                text=text.strip(),
+                content_hash=chain_hash(
+                    {"reason": reason.strip(), "text": text.strip()}, base
+                ),
+            )
+            audit(
+                author,
+                self.session,
+                "amended",
+                amendment,
+                after={"reason": amendment.reason},
+            )
+
+        return amendment
+
 
 class Amendment(models.Model):
     """A later correction to a record: the record stays, the correction sits beside it."""
 
-    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="amendments")
+    record = models.ForeignKey(
+        Record, on_delete=models.PROTECT, related_name="amendments"
+    )
     number = models.PositiveIntegerField()
     author = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
@@ -313,14 +558,18 @@ class Amendment(models.Model):
     class Meta:
         ordering = ["number"]
         constraints = [
-            models.UniqueConstraint(fields=["record", "number"], name="amendment_number_once")
+            models.UniqueConstraint(
+                fields=["record", "number"], name="amendment_number_once"
+            )
         ]
 
 
 class AuditEvent(models.Model):
     """Who changed what in a session, when, with the values before and after."""
 
-    actor = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        Person, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(auto_now_add=True)
     session = models.ForeignKey(
         Session, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit"

@@ -13,7 +13,11 @@ class Account(models.Model):
     sector = models.CharField(max_length=100, blank=True)
     office_location = models.CharField(max_length=100, blank=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subsidiaries"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subsidiaries",
     )
     employees = models.PositiveIntegerField(null=True, blank=True)
 
@@ -90,14 +94,16 @@ class StageChange(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     close_date = models.DateField(null=True, blank=True)
     derived = models.BooleanField(
-        default=False, help_text="Worked out from dates on the deal, not a history file."
+        default=False,
+        help_text="Worked out from dates on the deal, not a history file.",
     )
 
     class Meta:
         ordering = ["changed_on", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["opportunity", "to_stage", "changed_on"], name="stage_change_once"
+                fields=["opportunity", "to_stage", "changed_on"],
+                name="stage_change_once",
             )
         ]
         indexes = [models.Index(fields=["changed_on"])]
@@ -115,10 +121,18 @@ class Activity(models.Model):
     external_id = models.CharField(max_length=100, unique=True)
     rep = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="activities")
     opportunity = models.ForeignKey(
-        Opportunity, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+        Opportunity,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
     )
     account = models.ForeignKey(
-        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     occurred_at = models.DateTimeField()

@@ -32,13 +32,17 @@ def read_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, 
 
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        raise FileProblem(path, "is empty; expected a header row with " + ", ".join(required))
+        raise FileProblem(
+            path, "is empty; expected a header row with " + ", ".join(required)
+        )
 
     reader = csv.DictReader(lines)
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [name for name in required if name not in header]
     if missing:
-        raise FileProblem(path, "missing column " + ", ".join(f"'{m}'" for m in missing))
+        raise FileProblem(
+            path, "missing column " + ", ".join(f"'{m}'" for m in missing)
+        )
 
     reader.fieldnames = header
     for number, row in enumerate(reader, start=2):

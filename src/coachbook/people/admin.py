@@ -6,13 +6,29 @@ from coachbook.people.models import Organisation, Person, Team
 
 @admin.register(Person)
 class PersonAdmin(UserAdmin):
-    list_display = ["full_name", "username", "role", "team", "time_zone", "cadence_days"]
+    list_display = [
+        "full_name",
+        "username",
+        "role",
+        "team",
+        "time_zone",
+        "cadence_days",
+    ]
     list_filter = ["role", "team"]
     search_fields = ["full_name", "username"]
     fieldsets = UserAdmin.fieldsets + (
         (
             "Coaching",
-            {"fields": ["full_name", "role", "team", "time_zone", "cadence_days", "level"]},
+            {
+                "fields": [
+                    "full_name",
+                    "role",
+                    "team",
+                    "time_zone",
+                    "cadence_days",
+                    "level",
+                ]
+            },
         ),
     )
 

@@ -61,10 +61,14 @@ def open_q(as_of: date, data_as_of: date | None) -> Q:
 def open_deals(
     owners: Iterable[int], as_of: date, data_as_of: date | None
 ) -> QuerySet[Opportunity]:
-    return Opportunity.objects.filter(open_q(as_of, data_as_of), owner_id__in=list(owners))
+    return Opportunity.objects.filter(
+        open_q(as_of, data_as_of), owner_id__in=list(owners)
+    )
 
 
-def closed_between(owners: Iterable[int], start: date, end: date) -> QuerySet[Opportunity]:
+def closed_between(
+    owners: Iterable[int], start: date, end: date
+) -> QuerySet[Opportunity]:
     return Opportunity.objects.filter(
         owner_id__in=list(owners),
         status__in=[Opportunity.Status.WON, Opportunity.Status.LOST],
@@ -75,16 +79,20 @@ def closed_between(owners: Iterable[int], start: date, end: date) -> QuerySet[Op
 
 def win_rate(owners: Iterable[int], as_of: date, days: int = TRAILING_DAYS) -> Figure:
     counts = defaultdict(int)
-    for status in closed_between(owners, as_of - timedelta(days=days), as_of).values_list(
-        "status", flat=True
-    ):
+    for status in closed_between(
+        owners, as_of - timedelta(days=days), as_of
+    ).values_list("status", flat=True):
         counts[status] += 1
     won, lost = counts[Opportunity.Status.WON], counts[Opportunity.Status.LOST]
 
-    return ratio(won, won + lost, f"no deals were won or lost in the {days} days to {as_of}")
+    return ratio(
+        won, won + lost, f"no deals were won or lost in the {days} days to {as_of}"
+    )
 
 
-def median_cycle_days(owners: Iterable[int], as_of: date, days: int = TRAILING_DAYS) -> Figure:
+def median_cycle_days(
+    owners: Iterable[int], as_of: date, days: int = TRAILING_DAYS
+) -> Figure:
     """Median days from a deal's start (engaging) to its close, for deals closed in the window."""
     spans = [
         (closed - started).days
@@ -95,21 +103,21 @@ def median_cycle_days(owners: Iterable[int], as_of: date, days: int = TRAILING_D
         .values_list("created_on", "close_date")
     ]
     if not spans:
-        return Figure.missing(f"no deals with a start date closed in the {days} days to {as_of}")
+        return Figure.missing(
+            f"no deals with a start date closed in the {days} days to {as_of}"
+        )
 
     return Figure(float(statistics.median(spans)))
 
 
 def won_amount(owners: Iterable[int], start: date, end: date, currency: str) -> Decimal:
-    total = (
-        Opportunity.objects.filter(
-            owner_id__in=list(owners),
-            status=Opportunity.Status.WON,
-            close_date__gte=start,
-            close_date__lte=end,
-            currency=currency,
-        ).aggregate(total=Sum("amount"))["total"]
-    )
+    total = Opportunity.objects.filter(
+        owner_id__in=list(owners),
+        status=Opportunity.Status.WON,
+        close_date__gte=start,
+        close_date__lte=end,
+        currency=currency,
+    ).aggregate(total=Sum("amount"))["total"]
     return total or Decimal(0)
 
 
@@ -145,7 +153,9 @@ class Coverage:
                 "so none can be placed in a quarter"
             )
 
-        return ratio(float(self.open_amount), float(self.remaining), "nothing left to reach")
+        return ratio(
+            float(self.open_amount), float(self.remaining), "nothing left to reach"
+        )
 
 
 def coverage_for(
@@ -183,9 +193,13 @@ def stage_durations(
     """
     start = as_of - timedelta(days=days)
     rows = (
-        StageChange.objects.filter(opportunity__owner_id__in=list(owners), changed_on__lte=as_of)
+        StageChange.objects.filter(
+            opportunity__owner_id__in=list(owners), changed_on__lte=as_of
+        )
         .order_by("opportunity_id", "changed_on", "pk")
-        .values_list("opportunity_id", "opportunity__owner_id", "to_stage", "changed_on")
+        .values_list(
+            "opportunity_id", "opportunity__owner_id", "to_stage", "changed_on"
+        )
     )
     durations: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     previous = None

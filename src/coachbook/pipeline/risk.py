@@ -60,9 +60,18 @@ def deal_reasons(deal: Opportunity, stage: str, ctx: RiskContext) -> list[Reason
     # Close date.
     if deal.close_date and deal.status == Opportunity.Status.OPEN:
         if deal.close_date < ctx.as_of:
-            add("close_date_passed", f"close date {deal.close_date} has passed and it is still open")
-        elif _is_early(deal, ctx) and (deal.close_date - ctx.as_of).days <= CLOSING_SOON_DAYS:
-            add("early_stage_closing_soon", f"still in {stage} but due to close on {deal.close_date}")
+            add(
+                "close_date_passed",
+                f"close date {deal.close_date} has passed and it is still open",
+            )
+        elif (
+            _is_early(deal, ctx)
+            and (deal.close_date - ctx.as_of).days <= CLOSING_SOON_DAYS
+        ):
+            add(
+                "early_stage_closing_soon",
+                f"still in {stage} but due to close on {deal.close_date}",
+            )
     pushes = ctx.close_date_pushes.get(deal.pk, 0)
     if pushes >= 2:
         add("close_date_pushed", f"close date pushed {pushes} times")
@@ -86,7 +95,10 @@ def deal_reasons(deal: Opportunity, stage: str, ctx: RiskContext) -> list[Reason
     if deal.next_step == "":
         add("no_next_step", "no next step recorded")
     if deal.decision_process == "" and not _is_early(deal, ctx):
-        add("late_stage_no_decision_process", f"in {stage} with no known decision process")
+        add(
+            "late_stage_no_decision_process",
+            f"in {stage} with no known decision process",
+        )
     if ctx.amount_cut.get(deal.pk):
         add("amount_cut", "amount has been cut")
     if deal.account_id is None:

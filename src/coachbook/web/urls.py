@@ -1,2 +1,60 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from coachbook.web.views import home, records, sessions
+
 app_name = "web"
-urlpatterns = []
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("reps/<int:rep_id>/", home.rep_page, name="rep"),
+    path("reps/<int:rep_id>/sessions/new/", sessions.plan_session, name="plan_session"),
+    path("sessions/<int:session_id>/", sessions.session_page, name="session"),
+    path("sessions/<int:session_id>/prepare/", sessions.prepare, name="prepare"),
+    path(
+        "sessions/<int:session_id>/agenda/urgent/",
+        sessions.add_urgent_topic,
+        name="add_urgent_topic",
+    ),
+    path(
+        "sessions/<int:session_id>/agenda/send/",
+        sessions.send_agenda,
+        name="send_agenda",
+    ),
+    path(
+        "sessions/<int:session_id>/deals/<int:deal_id>/",
+        sessions.review_deal,
+        name="review_deal",
+    ),
+    path("sessions/<int:session_id>/actions/", sessions.save_action, name="add_action"),
+    path(
+        "sessions/<int:session_id>/actions/<int:action_id>/",
+        sessions.save_action,
+        name="save_action",
+    ),
+    path(
+        "sessions/<int:session_id>/actions/<int:action_id>/delete/",
+        sessions.delete_action,
+        name="delete_action",
+    ),
+    path(
+        "sessions/<int:session_id>/earlier-actions/<int:action_id>/",
+        sessions.dispose_action,
+        name="dispose_action",
+    ),
+    path(
+        "sessions/<int:session_id>/steps/<slug:step>/",
+        sessions.save_step,
+        name="save_step",
+    ),
+    path("sessions/<int:session_id>/finalise/", sessions.finalise, name="finalise"),
+    path("records/<int:record_id>/", records.record_page, name="record"),
+    path(
+        "records/<int:record_id>/download.<str:fmt>",
+        records.download,
+        name="download_record",
+    ),
+    path("records/<int:record_id>/amend/", records.amend, name="amend_record"),
+]

@@ -41,15 +41,30 @@ logger = logging.getLogger(__name__)
 FILES = {
     "accounts": (
         "accounts.csv",
-        ["account", "sector", "year_established", "revenue", "employees",
-         "office_location", "subsidiary_of"],
+        [
+            "account",
+            "sector",
+            "year_established",
+            "revenue",
+            "employees",
+            "office_location",
+            "subsidiary_of",
+        ],
     ),
     "products": ("products.csv", ["product", "series", "sales_price"]),
     "teams": ("sales_teams.csv", ["sales_agent", "manager", "regional_office"]),
     "pipeline": (
         "sales_pipeline.csv",
-        ["opportunity_id", "sales_agent", "product", "account", "deal_stage",
-         "engage_date", "close_date", "close_value"],
+        [
+            "opportunity_id",
+            "sales_agent",
+            "product",
+            "account",
+            "deal_stage",
+            "engage_date",
+            "close_date",
+            "close_value",
+        ],
     ),
 }
 
@@ -96,7 +111,9 @@ class MavenImporter:
     def run(self) -> ImportReport:
         # Every file is read and checked before anything is written; the
         # transaction is the backstop for failures while writing.
-        self.report.checksum = checksum_of([p for p in self.paths.values() if p.exists()])
+        self.report.checksum = checksum_of(
+            [p for p in self.paths.values() if p.exists()]
+        )
         try:
             with transaction.atomic():
                 self._import()
@@ -105,12 +122,15 @@ class MavenImporter:
         except ImportRefused:
             logger.warning(
                 "import refused source=%s rejected=%d checksum=%s",
-                SOURCE, len(self.report.rejected), self.report.checksum[:12],
+                SOURCE,
+                len(self.report.rejected),
+                self.report.checksum[:12],
             )
         else:
             logger.info(
                 "import applied source=%s checksum=%s counts=%s",
-                SOURCE, self.report.checksum[:12],
+                SOURCE,
+                self.report.checksum[:12],
                 {t: dict(c) for t, c in self.report.counts.items()},
             )
         self.report.save_run(self.run_by)
@@ -139,7 +159,9 @@ class MavenImporter:
                 continue
             if row["subsidiary_of"] and row["subsidiary_of"] not in names:
                 self.report.reject(
-                    file, number, "subsidiary_of",
+                    file,
+                    number,
+                    "subsidiary_of",
                     f"parent '{row['subsidiary_of']}' is not in {file}",
                 )
                 continue
@@ -147,7 +169,10 @@ class MavenImporter:
                 employees = int(row["employees"]) if row["employees"] else None
             except ValueError:
                 self.report.reject(
-                    file, number, "employees", f"'{row['employees']}' is not a whole number"
+                    file,
+                    number,
+                    "employees",
+                    f"'{row['employees']}' is not a whole number",
                 )
                 continue
 
@@ -183,11 +208,20 @@ class MavenImporter:
                 price = Decimal(row["sales_price"])
             except InvalidOperation:
                 self.report.reject(
-                    file, number, "sales_price", f"'{row['sales_price']}' is not a price"
+                    file,
+                    number,
+                    "sales_price",
+                    f"'{row['sales_price']}' is not a price",
                 )
                 continue
-            values = {"series": row["series"], "list_price": price, "currency": CURRENCY}
-            self._upsert(Product, existing, row["product"], values, "products", key="name")
+            values = {
+                "series": row["series"],
+                "list_price": price,
+                "currency": CURRENCY,
+            }
+            self._upsert(
+                Product, existing, row["product"], values, "products", key="name"
+            )
 
         return {_key(name): product for name, product in existing.items()}
 
@@ -199,7 +233,10 @@ class MavenImporter:
         company, _ = Team.objects.get_or_create(
             kind=Team.Kind.COMPANY, parent=None, defaults={"name": org.name}
         )
-        people = {p.external_id: p for p in Person.objects.filter(external_id__startswith="maven:")}
+        people = {
+            p.external_id: p
+            for p in Person.objects.filter(external_id__startswith="maven:")
+        }
         reps: dict[str, Person] = {}
         seen: set[str] = set()
 
@@ -210,20 +247,26 @@ class MavenImporter:
                 continue
             if row["sales_agent"] in seen:
                 self.report.reject(
-                    file, number, "sales_agent",
+                    file,
+                    number,
+                    "sales_agent",
                     f"'{row['sales_agent']}' is listed twice",
                 )
                 continue
             seen.add(row["sales_agent"])
 
-            region = self._team(row["regional_office"], Team.Kind.REGION, company, "regions")
+            region = self._team(
+                row["regional_office"], Team.Kind.REGION, company, "regions"
+            )
             manager = self._person(
                 people, row["manager"], Person.Role.MANAGER, region, "managers"
             )
             team = self._team(
                 f"{row['manager']}'s team", Team.Kind.TEAM, region, "teams", manager
             )
-            rep = self._person(people, row["sales_agent"], Person.Role.REP, team, "reps")
+            rep = self._person(
+                people, row["sales_agent"], Person.Role.REP, team, "reps"
+            )
             reps[_key(row["sales_agent"])] = rep
 
         return reps
@@ -296,7 +339,9 @@ class MavenImporter:
             external_id = deal.values["external_id"]
             if external_id in deals:
                 self.report.reject(
-                    FILES["pipeline"][0], number, "opportunity_id",
+                    FILES["pipeline"][0],
+                    number,
+                    "opportunity_id",
                     f"'{external_id}' also appears on row {deals[external_id].row}",
                 )
                 continue
@@ -323,12 +368,16 @@ class MavenImporter:
             )
         product = products.get(_key(row["product"]))
         if product is None:
-            return reject("product", f"'{row['product']}' is not in {FILES['products'][0]}")
+            return reject(
+                "product", f"'{row['product']}' is not in {FILES['products'][0]}"
+            )
         if product.name != row["product"]:
             quirks[f"product '{row['product']}' read as '{product.name}'"] += 1
         account = accounts.get(_key(row["account"])) if row["account"] else None
         if row["account"] and account is None:
-            return reject("account", f"'{row['account']}' is not in {FILES['accounts'][0]}")
+            return reject(
+                "account", f"'{row['account']}' is not in {FILES['accounts'][0]}"
+            )
         if row["deal_stage"] not in STAGES:
             return reject(
                 "deal_stage",
@@ -349,15 +398,15 @@ class MavenImporter:
         if row["deal_stage"] == "Engaging" and not engaged:
             return reject("engage_date", "an Engaging deal needs an engage_date")
         if engaged and closed and closed < engaged:
-            return reject("close_date", f"closes on {closed}, before it was engaged on {engaged}")
+            return reject(
+                "close_date", f"closes on {closed}, before it was engaged on {engaged}"
+            )
 
         if status == Opportunity.Status.WON:
             try:
                 amount = Decimal(row["close_value"])
             except InvalidOperation:
-                return reject(
-                    "close_value", f"'{row['close_value']}' is not an amount"
-                )
+                return reject("close_value", f"'{row['close_value']}' is not an amount")
             from_list = False
         else:
             amount, from_list = product.list_price, True
@@ -394,7 +443,9 @@ class MavenImporter:
         if status != Opportunity.Status.OPEN:
             self.report.data_as_of = max(filter(None, [self.report.data_as_of, closed]))
         if engaged:
-            self.report.data_as_of = max(filter(None, [self.report.data_as_of, engaged]))
+            self.report.data_as_of = max(
+                filter(None, [self.report.data_as_of, engaged])
+            )
 
         return _Deal(number, values, changes)
 
@@ -426,7 +477,11 @@ class MavenImporter:
 
     def _save_deals(self, deals: dict[str, _Deal]) -> None:
         existing = {o.external_id: o for o in Opportunity.objects.filter(source=SOURCE)}
-        fields = [f for f in next(iter(deals.values())).values if f != "external_id"] if deals else []
+        fields = (
+            [f for f in next(iter(deals.values())).values if f != "external_id"]
+            if deals
+            else []
+        )
         to_create, to_update = [], []
 
         for external_id, deal in deals.items():
@@ -457,14 +512,20 @@ class MavenImporter:
         }
         have = {
             (c.opportunity_id, c.from_stage, c.to_stage, c.changed_on): c.pk
-            for c in StageChange.objects.filter(derived=True, opportunity__source=SOURCE)
+            for c in StageChange.objects.filter(
+                derived=True, opportunity__source=SOURCE
+            )
         }
         stale = [pk for key, pk in have.items() if key not in wanted]
         StageChange.objects.filter(pk__in=stale).delete()
         StageChange.objects.bulk_create(
             [
                 StageChange(
-                    opportunity_id=opp, from_stage=frm, to_stage=to, changed_on=on, derived=True
+                    opportunity_id=opp,
+                    from_stage=frm,
+                    to_stage=to,
+                    changed_on=on,
+                    derived=True,
                 )
                 for opp, frm, to, on in wanted - have.keys()
             ],
@@ -475,7 +536,15 @@ class MavenImporter:
 
     # Shared ---------------------------------------------------------------
 
-    def _upsert(self, model, existing: dict, key_value: str, values: dict, table: str, key="external_id"):
+    def _upsert(
+        self,
+        model,
+        existing: dict,
+        key_value: str,
+        values: dict,
+        table: str,
+        key="external_id",
+    ):
         obj = existing.get(key_value)
         if obj is None:
             obj = model.objects.create(**{key: key_value}, **values)

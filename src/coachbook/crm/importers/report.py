@@ -49,7 +49,9 @@ class ImportReport:
             source=self.source,
             location=self.location,
             checksum=self.checksum,
-            status=ImportRun.Status.APPLIED if self.applied else ImportRun.Status.REFUSED,
+            status=ImportRun.Status.APPLIED
+            if self.applied
+            else ImportRun.Status.REFUSED,
             run_by=run_by,
             counts={table: dict(c) for table, c in self.counts.items()},
             rejected=[r.__dict__ for r in self.rejected],

@@ -23,12 +23,16 @@ logger = logging.getLogger(__name__)
 COLUMNS = ["rep", "period", "quota"]
 
 
-def import_targets(path: Path, demo: bool = False, run_by: Person | None = None) -> ImportReport:
+def import_targets(
+    path: Path, demo: bool = False, run_by: Person | None = None
+) -> ImportReport:
     path = Path(path)
     report = ImportReport(source="targets", location=str(path))
     report.checksum = checksum_of([path]) if path.exists() else ""
     org = Organisation.current()
-    reps = {p.full_name.casefold(): p for p in Person.objects.filter(role=Person.Role.REP)}
+    reps = {
+        p.full_name.casefold(): p for p in Person.objects.filter(role=Person.Role.REP)
+    }
     existing = {(t.rep_id, t.period_start): t for t in Target.objects.all()}
     file = path.name
 
@@ -38,10 +42,14 @@ def import_targets(path: Path, demo: bool = False, run_by: Person | None = None)
                 report.count("targets", "read")
                 rep = reps.get(row["rep"].casefold())
                 if rep is None:
-                    report.reject(file, number, "rep", f"'{row['rep']}' is not a rep in coachbook")
+                    report.reject(
+                        file, number, "rep", f"'{row['rep']}' is not a rep in coachbook"
+                    )
                     continue
                 try:
-                    quarter = parse_quarter_key(row["period"], org.fiscal_year_start_month)
+                    quarter = parse_quarter_key(
+                        row["period"], org.fiscal_year_start_month
+                    )
                 except ValueError as exc:
                     report.reject(file, number, "period", str(exc))
                     continue
@@ -49,10 +57,17 @@ def import_targets(path: Path, demo: bool = False, run_by: Person | None = None)
                     quota = Decimal(row["quota"])
                     ratio = Decimal(row.get("coverage_ratio") or "3")
                 except InvalidOperation:
-                    report.reject(file, number, "quota", f"'{row['quota']}' is not an amount")
+                    report.reject(
+                        file, number, "quota", f"'{row['quota']}' is not an amount"
+                    )
                     continue
                 if quota < 0 or ratio <= 0:
-                    report.reject(file, number, "quota", "quota and coverage ratio must be positive")
+                    report.reject(
+                        file,
+                        number,
+                        "quota",
+                        "quota and coverage ratio must be positive",
+                    )
                     continue
 
                 values = {

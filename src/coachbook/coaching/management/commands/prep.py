@@ -21,10 +21,16 @@ class Command(BaseCommand):
             type=date.fromisoformat,
             help="Date the brief is computed for (YYYY-MM-DD); default: the data's today.",
         )
-        parser.add_argument("--json", action="store_true", help="Print JSON instead of tables.")
+        parser.add_argument(
+            "--json", action="store_true", help="Print JSON instead of tables."
+        )
 
-    def handle(self, *args, rep: str, as_of: date | None, json: bool, **options) -> None:
-        person = Person.objects.filter(full_name__iexact=rep.strip(), role=Person.Role.REP).first()
+    def handle(
+        self, *args, rep: str, as_of: date | None, json: bool, **options
+    ) -> None:
+        person = Person.objects.filter(
+            full_name__iexact=rep.strip(), role=Person.Role.REP
+        ).first()
         if person is None:
             raise CommandError(
                 f"No rep called '{rep}'. Check the spelling, or import the CRM data first "
@@ -51,12 +57,28 @@ def print_brief(console: Console, brief: dict) -> None:
     console.print(f"Changes {brief['since_text']}.", highlight=False)
 
     results = Table(title="Results", title_justify="left")
-    for col in ("period", "quota", "won", "still to reach", "open closing in period", "coverage"):
+    for col in (
+        "period",
+        "quota",
+        "won",
+        "still to reach",
+        "open closing in period",
+        "coverage",
+    ):
         results.add_column(col)
     for c in brief["coverage"]:
-        money = [f"{c[k]:,.0f} {cur}" if c[k] is not None else "—" for k in ("quota", "won", "remaining", "open_amount")]
-        cov = f"{c['coverage']:.1f}×" if c["coverage"] is not None else f"n/a: {c['coverage_reason']}"
-        results.add_row(c["period"] + (" (demo target)" if c["demo_target"] else ""), *money, cov)
+        money = [
+            f"{c[k]:,.0f} {cur}" if c[k] is not None else "—"
+            for k in ("quota", "won", "remaining", "open_amount")
+        ]
+        cov = (
+            f"{c['coverage']:.1f}×"
+            if c["coverage"] is not None
+            else f"n/a: {c['coverage_reason']}"
+        )
+        results.add_row(
+            c["period"] + (" (demo target)" if c["demo_target"] else ""), *money, cov
+        )
     console.print(results)
 
     console.print(
@@ -64,16 +86,25 @@ def print_brief(console: Console, brief: dict) -> None:
         f" (team {_pct(brief['team_win_rate_90d'], brief['team_win_rate_90d_reason'])})",
         highlight=False,
     )
-    cycle, team_cycle = brief["median_cycle_days_90d"], brief["team_median_cycle_days_90d"]
+    cycle, team_cycle = (
+        brief["median_cycle_days_90d"],
+        brief["team_median_cycle_days_90d"],
+    )
     console.print(
         f"Median days engaging to close: {cycle if cycle is not None else 'n/a'}"
         f" (team {team_cycle if team_cycle is not None else 'n/a'})",
         highlight=False,
     )
     if brief["activity_last_7d"] is None:
-        console.print(f"Activity: not available: {brief['activity_last_7d_reason']}", highlight=False)
+        console.print(
+            f"Activity: not available: {brief['activity_last_7d_reason']}",
+            highlight=False,
+        )
 
-    deals = Table(title=f"Open deals, highest risk first ({brief['open_deal_count']})", title_justify="left")
+    deals = Table(
+        title=f"Open deals, highest risk first ({brief['open_deal_count']})",
+        title_justify="left",
+    )
     for col in ("deal", "stage", "amount", "risk", "why"):
         deals.add_column(col)
     for d in brief["open_deals"][:20]:
@@ -94,4 +125,6 @@ def print_brief(console: Console, brief: dict) -> None:
     )
     console.print(f"Open actions from earlier sessions: {len(brief['open_actions'])}")
     for a in brief["open_actions"]:
-        console.print(f"  • {a['task']} — {a['owner']}, due {a['due_date']}", highlight=False)
+        console.print(
+            f"  • {a['task']} — {a['owner']}, due {a['due_date']}", highlight=False
+        )

@@ -33,7 +33,9 @@ class Command(BaseCommand):
         try:
             if source == "maven":
                 if not path.is_dir():
-                    raise CommandError(f"{path} is not a folder; give the folder with the five CSVs")
+                    raise CommandError(
+                        f"{path} is not a folder; give the folder with the five CSVs"
+                    )
                 report = import_maven(path)
             else:
                 report = import_targets(path, demo=demo)

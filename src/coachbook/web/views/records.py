@@ -1,0 +1,75 @@
+"""The finalised record: printable, downloadable, amendable but never editable."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from coachbook.coaching.records import as_json, as_markdown, chain_hash
+from coachbook.web.access import get_record_for
+from coachbook.web.forms import AmendmentForm
+
+
+def _filename(record, ext: str) -> str:
+    rep = record.rep.username or f"rep-{record.rep_id}"
+    return f"coaching-record-{rep}-{record.number}-{record.content['date']}.{ext}"
+
+
+@login_required
+def record_page(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = get_record_for(request.user, record_id)
+    intact = chain_hash(record.content, record.previous_hash) == record.content_hash
+
+    return render(
+        request,
+        "web/record.html",
+        {
+            "record": record,
+            "c": record.content,
+            "amendments": record.amendments.select_related("author"),
+            "form": AmendmentForm(),
+            "intact": intact,
+        },
+    )
+
+
+@login_required
+def download(request: HttpRequest, record_id: int, fmt: str) -> HttpResponse:
+    record = get_record_for(request.user, record_id)
+    if fmt == "json":
+        body, mime = as_json(record), "application/json"
+    else:
+        body, mime = as_markdown(record), "text/markdown; charset=utf-8"
+    response = HttpResponse(body, content_type=mime)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(record, fmt)}"'
+
+    return response
+
+
+@login_required
+@require_POST
+def amend(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = get_record_for(request.user, record_id)
+    form = AmendmentForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "web/record.html",
+            {
+                "record": record,
+                "c": record.content,
+                "amendments": record.amendments.all(),
+                "form": form,
+                "intact": True,
+            },
+            status=400,
+        )
+    amendment = record.amend(
+        request.user, form.cleaned_data["reason"], form.cleaned_data["text"]
+    )
+    messages.success(request, f"Amendment {amendment.number} added.")
+
+    return redirect("web:record", record.pk)

@@ -1,0 +1,479 @@
+"""The session page: the ten steps on one page, each saving on its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from coachbook.coaching.agenda import rebalance
+from coachbook.coaching.audit import audit, snapshot
+from coachbook.coaching.findings import session_findings
+from coachbook.coaching.models import (
+    Action,
+    AgendaItem,
+    DealReview,
+    DevelopmentTopic,
+    Disposition,
+    Session,
+    SessionLocked,
+    SessionRefused,
+    SkillCoaching,
+)
+from coachbook.coaching.rules import (
+    REGULATED_TOPICS,
+    earlier_open_actions,
+    session_text,
+    topics_found,
+)
+from coachbook.crm.models import Opportunity
+from coachbook.web import forms
+from coachbook.web.access import get_rep_for, get_session_for
+from coachbook.web.htmx import render_step
+
+STEPS = [
+    ("brief", "Review the context"),
+    ("agenda", "Confirm the agenda"),
+    ("open", "Open the session"),
+    ("deals", "Review deals"),
+    ("pipeline", "Pipeline and activity"),
+    ("skill", "Coach one skill"),
+    ("development", "Development topic"),
+    ("actions", "Assign actions"),
+    ("close", "Close"),
+    ("record", "Record"),
+]
+MORE_DEALS = 5
+
+
+def _deal_rows(
+    session: Session, bound: dict[int, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The deals offered for review, highest risk first, with their review forms."""
+    brief = session.brief or {}
+    cap = session.template.deal_cap
+    offered = brief.get("open_deals", [])[: cap + MORE_DEALS]
+    reviews = {r.opportunity_id: r for r in session.deal_reviews.all()}
+    rows = []
+    for rank, deal in enumerate(offered, start=1):
+        review = reviews.get(deal["id"])
+        form = (bound or {}).get(deal["id"]) or forms.DealReviewForm(
+            instance=review, prefix=f"deal-{deal['id']}"
+        )
+        rows.append(
+            {
+                "deal": deal,
+                "rank": rank,
+                "review": review,
+                "form": form,
+                "past_cap": rank > cap,
+                "above_tolerance": deal["risk_score"] > session.template.risk_tolerance,
+            }
+        )
+
+    return rows
+
+
+def session_context(session: Session, **overrides: Any) -> dict[str, Any]:
+    skill = session.skills.first()
+    topic = session.development.first()
+    template = session.template
+    brief = session.brief or {}
+    earlier = list(earlier_open_actions(session))
+    dispositions = {d.action_id: d for d in session.dispositions.all()}
+    actions = list(session.actions.select_related("owner"))
+    suggested = next(
+        (
+            i.title.split(": ", 1)[1]
+            for i in session.agenda.all()
+            if i.kind == "skill" and ": " in i.title
+        ),
+        None,
+    )
+
+    context: dict[str, Any] = {
+        "session": session,
+        "brief": brief,
+        "steps": STEPS,
+        "agenda": list(session.agenda.select_related("added_by")),
+        "agenda_minutes": sum(i.minutes for i in session.agenda.all()),
+        "urgent_form": forms.UrgentTopicForm(),
+        "open_form": forms.OpenSessionForm(instance=session),
+        "deal_rows": _deal_rows(session),
+        "deal_cap": template.deal_cap,
+        "reviewed_count": session.deal_reviews.count(),
+        "pipeline_form": forms.PipelineForm(instance=session),
+        "skill_form": forms.SkillForm(
+            instance=skill,
+            initial={"skill": suggested} if not skill else None,
+            catalogue=template.skill_catalogue,
+        ),
+        "development_form": forms.DevelopmentForm(
+            instance=topic, catalogue=template.development_catalogue
+        ),
+        "actions": [
+            {
+                "action": a,
+                "form": forms.ActionForm(
+                    instance=a, session=session, prefix=f"action-{a.pk}"
+                ),
+            }
+            for a in actions
+        ],
+        "new_action_form": forms.ActionForm(session=session, prefix="new"),
+        "earlier_actions": [
+            {
+                "action": a,
+                "form": forms.DispositionForm(
+                    instance=dispositions.get(a.pk), prefix=f"disp-{a.pk}"
+                ),
+                "disposition": dispositions.get(a.pk),
+            }
+            for a in earlier
+        ],
+        "close_form": forms.CloseForm(instance=session),
+        "compliance_raised": topics_found(session_text(session), REGULATED_TOPICS),
+        "findings": session_findings(session),
+        "problems": [],
+        "editable": session.is_editable,
+    }
+    context.update(overrides)
+
+    return context
+
+
+def _respond(
+    request: HttpRequest, session: Session, step: str, status: int = 200, **overrides
+) -> HttpResponse:
+    if not request.htmx and status == 200:
+        return redirect(reverse("web:session", args=[session.pk]) + f"#step-{step}")
+    context = session_context(session, **overrides)
+    context["oob_findings"] = bool(request.htmx)
+    return render_step(
+        request,
+        f"web/partials/step_{step}.html",
+        "web/session.html",
+        context,
+        status=200 if request.htmx else status,
+    )
+
+
+@login_required
+def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_session_for(request.user, session_id)
+    return render_step(
+        request, "web/session.html", "web/session.html", session_context(session)
+    )
+
+
+@login_required
+def plan_session(request: HttpRequest, rep_id: int) -> HttpResponse:
+    rep = get_rep_for(request.user, rep_id)
+    manager = rep.manager or request.user
+    form = forms.PlanSessionForm(
+        request.POST or None, initial={"date": _suggested_date(rep)}
+    )
+    if request.method == "POST" and form.is_valid():
+        session = Session.objects.plan(
+            manager,
+            rep,
+            form.starts_at(manager.time_zone),
+            form.cleaned_data["duration_minutes"],
+            form.cleaned_data["template"],
+        )
+        audit(
+            request.user,
+            session,
+            "planned",
+            session,
+            after=snapshot(session, ["scheduled_at", "duration_minutes"]),
+        )
+        session.prepare(request.user)
+        messages.success(
+            request, f"Session with {rep} planned; the prep brief is ready."
+        )
+        return redirect("web:session", session.pk)
+
+    from django.shortcuts import render
+
+    return render(
+        request,
+        "web/plan_session.html",
+        {"rep": rep, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _suggested_date(rep):
+    last = Session.objects.filter(rep=rep).order_by("-scheduled_at").first()
+    from datetime import timedelta
+
+    if last:
+        return (
+            last.next_meeting_at or last.scheduled_at + timedelta(days=rep.cadence_days)
+        ).date()
+    return rep.local_today()
+
+
+@login_required
+@require_POST
+def prepare(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_session_for(request.user, session_id)
+    try:
+        session.prepare(request.user)
+    except SessionLocked as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"Brief refreshed as of {session.brief_as_of:%-d %b %Y}."
+        )
+    return redirect("web:session", session.pk)
+
+
+def _editable(request: HttpRequest, session_id: int) -> Session:
+    session = get_session_for(request.user, session_id)
+    session.check_editable()
+    return session
+
+
+@login_required
+@require_POST
+@transaction.atomic
+def save_step(request: HttpRequest, session_id: int, step: str) -> HttpResponse:
+    session = _editable(request, session_id)
+    template = session.template
+
+    if step == "open":
+        form = forms.OpenSessionForm(request.POST, instance=session)
+        if not form.is_valid():
+            return _respond(request, session, step, 400, open_form=form)
+        session.start(
+            request.user,
+            form.cleaned_data["expected_outcomes"],
+            form.cleaned_data["duration_minutes"],
+        )
+        return _respond(request, session, step)
+
+    if step == "pipeline":
+        form = forms.PipelineForm(request.POST, instance=session)
+        context_key = "pipeline_form"
+    elif step == "skill":
+        form = forms.SkillForm(
+            request.POST,
+            instance=session.skills.first() or SkillCoaching(session=session),
+            catalogue=template.skill_catalogue,
+        )
+        context_key = "skill_form"
+    elif step == "development":
+        form = forms.DevelopmentForm(
+            request.POST,
+            instance=session.development.first() or DevelopmentTopic(session=session),
+            catalogue=template.development_catalogue,
+        )
+        context_key = "development_form"
+    elif step == "close":
+        form = forms.CloseForm(request.POST, instance=session)
+        context_key = "close_form"
+    else:
+        raise Http404("No such step.")
+
+    if not form.is_valid():
+        return _respond(request, session, step, 400, **{context_key: form})
+    before = snapshot(form.instance)
+    obj = form.save()
+    audit(request.user, session, f"saved {step}", obj, before, snapshot(obj))
+    if step == "close" and "close" in request.POST:
+        return close(request, session)
+
+    return _respond(request, session, step)
+
+
+def close(request: HttpRequest, session: Session) -> HttpResponse:
+    try:
+        session.close(request.user)
+    except SessionRefused as exc:
+        return _respond(request, session, "close", 400, problems=exc.problems)
+    messages.success(
+        request, "Session closed. Check the record below, then finalise it."
+    )
+    if request.htmx:
+        response = HttpResponse()
+        response["HX-Redirect"] = (
+            reverse("web:session", args=[session.pk]) + "#step-record"
+        )
+        return response
+    return redirect(reverse("web:session", args=[session.pk]) + "#step-record")
+
+
+@login_required
+@require_POST
+def add_urgent_topic(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _editable(request, session_id)
+    form = forms.UrgentTopicForm(request.POST)
+    if not form.is_valid():
+        return _respond(request, session, "agenda", 400, urgent_form=form)
+    item = AgendaItem.objects.create(
+        session=session,
+        kind=AgendaItem.Kind.URGENT,
+        title=form.cleaned_data["title"],
+        minutes=form.cleaned_data["minutes"],
+        position=15,
+        added_by=request.user,
+    )
+    rebalance(session)
+    audit(request.user, session, "added urgent topic", item, after=snapshot(item))
+
+    return _respond(request, session, "agenda")
+
+
+@login_required
+@require_POST
+def send_agenda(request: HttpRequest, session_id: int) -> HttpResponse:
+    from django.utils import timezone
+
+    session = _editable(request, session_id)
+    session.agenda_sent_at = timezone.now()
+    session.save(update_fields=["agenda_sent_at"])
+    audit(
+        request.user,
+        session,
+        "shared agenda",
+        session,
+        after={"agenda_sent_at": session.agenda_sent_at.isoformat()},
+    )
+
+    return _respond(request, session, "agenda")
+
+
+@login_required
+@require_POST
+@transaction.atomic
+def review_deal(request: HttpRequest, session_id: int, deal_id: int) -> HttpResponse:
+    session = _editable(request, session_id)
+    offered = {
+        d["id"]: (rank, d)
+        for rank, d in enumerate(session.brief.get("open_deals", []), start=1)
+    }
+    if deal_id not in offered:
+        raise Http404("That deal is not in this session's brief.")
+    rank, deal = offered[deal_id]
+    review = session.deal_reviews.filter(opportunity_id=deal_id).first() or DealReview(
+        session=session,
+        opportunity=get_object_or_404(Opportunity, pk=deal_id),
+        risk_score=deal["risk_score"],
+        risk_rank=rank,
+        stage=deal["stage"],
+    )
+    before = snapshot(review)
+    form = forms.DealReviewForm(request.POST, instance=review, prefix=f"deal-{deal_id}")
+    if not form.is_valid():
+        return _respond(
+            request,
+            session,
+            "deals",
+            400,
+            deal_rows=_deal_rows(session, {deal_id: form}),
+        )
+    review = form.save(commit=False)
+    if review.pk is None:
+        review.over_cap = session.deal_reviews.count() >= session.template.deal_cap
+    review.save()
+    audit(request.user, session, "reviewed deal", review, before, snapshot(review))
+
+    return _respond(request, session, "deals")
+
+
+@login_required
+@require_POST
+@transaction.atomic
+def save_action(
+    request: HttpRequest, session_id: int, action_id: int | None = None
+) -> HttpResponse:
+    session = _editable(request, session_id)
+    if action_id is None:
+        instance, prefix = Action(session=session, rep=session.rep), "new"
+    else:
+        instance, prefix = (
+            get_object_or_404(Action, pk=action_id, session=session),
+            f"action-{action_id}",
+        )
+    before = snapshot(instance)
+    form = forms.ActionForm(
+        request.POST, instance=instance, session=session, prefix=prefix
+    )
+    if not form.is_valid():
+        return _respond(request, session, "actions", 400, new_action_form=form)
+    action = form.save()
+    audit(request.user, session, "saved action", action, before, snapshot(action))
+
+    return _respond(request, session, "actions")
+
+
+@login_required
+@require_POST
+def delete_action(
+    request: HttpRequest, session_id: int, action_id: int
+) -> HttpResponse:
+    session = _editable(request, session_id)
+    action = get_object_or_404(Action, pk=action_id, session=session)
+    before = snapshot(action)
+    audit(request.user, session, "removed action", action, before, None)
+    action.delete()
+
+    return _respond(request, session, "actions")
+
+
+@login_required
+@require_POST
+@transaction.atomic
+def dispose_action(
+    request: HttpRequest, session_id: int, action_id: int
+) -> HttpResponse:
+    session = _editable(request, session_id)
+    action = get_object_or_404(earlier_open_actions(session), pk=action_id)
+    instance = session.dispositions.filter(action=action).first() or Disposition(
+        session=session, action=action
+    )
+    before = snapshot(instance)
+    form = forms.DispositionForm(
+        request.POST, instance=instance, prefix=f"disp-{action_id}"
+    )
+    if not form.is_valid():
+        context = session_context(session)
+        for row in context["earlier_actions"]:
+            if row["action"].pk == action_id:
+                row["form"] = form
+        return _respond(
+            request, session, "actions", 400, earlier_actions=context["earlier_actions"]
+        )
+    disposition = form.save()
+    audit(
+        request.user,
+        session,
+        "dispositioned action",
+        disposition,
+        before,
+        snapshot(disposition),
+    )
+
+    return _respond(request, session, "actions")
+
+
+@login_required
+@require_POST
+def finalise(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_session_for(request.user, session_id)
+    try:
+        record = session.finalise(request.user)
+    except SessionLocked as exc:
+        messages.error(request, str(exc))
+        return redirect("web:session", session.pk)
+    messages.success(request, f"Record {record.number} for {session.rep} is finalised.")
+
+    return redirect("web:record", record.pk)

@@ -1,0 +1,31 @@
+"""Shared test setup: the real Maven data, imported once per test run."""
+
+from pathlib import Path
+
+import pytest
+
+from coachbook.crm.importers.maven import import_maven
+from coachbook.crm.importers.targets import import_targets
+
+REPO = Path(__file__).resolve().parent.parent
+MAVEN_DIR = REPO / "data" / "maven-crm"
+TARGETS_FILE = REPO / "data" / "targets.csv"
+
+
+def load_demo_data() -> None:
+    report = import_maven(MAVEN_DIR)
+    assert report.applied, report.rejected
+    report = import_targets(TARGETS_FILE, demo=True)
+    assert report.applied, report.rejected
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Import the real data once; each test's changes roll back around it."""
+    with django_db_blocker.unblock():
+        load_demo_data()
+
+
+@pytest.fixture
+def maven_dir() -> Path:
+    return MAVEN_DIR
