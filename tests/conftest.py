@@ -29,3 +29,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture
 def maven_dir() -> Path:
     return MAVEN_DIR
+
+
+@pytest.fixture
+def real_data(transactional_db):
+    """For tests on a live server: the flush between such tests empties the database."""
+    from coachbook.crm.models import Opportunity
+
+    if not Opportunity.objects.exists():
+        load_demo_data()

@@ -65,16 +65,19 @@ def scalar(query: str, params: list | tuple = ()):
 
 
 SNAPSHOT_QUERIES = {
-    "accounts": "SELECT id, external_id, name, sector, office_location, parent_id, employees "
-    "FROM crm_account ORDER BY id",
-    "products": "SELECT id, name, series, list_price, currency FROM crm_product ORDER BY id",
-    "opportunities": "SELECT id, external_id, owner_id, account_id, product_id, stage, status, "
-    "amount, amount_is_list_price, currency, created_on, stage_entered_on, close_date "
-    "FROM crm_opportunity ORDER BY id",
+    "accounts": "SELECT id, external_id, name, sector, office_location, parent_id, "
+    "employees FROM crm_account ORDER BY id",
+    "products": "SELECT id, name, series, list_price, currency "
+    "FROM crm_product ORDER BY id",
+    "opportunities": "SELECT id, external_id, owner_id, account_id, product_id, stage, "
+    "status, amount, amount_is_list_price, currency, created_on, stage_entered_on, "
+    "close_date FROM crm_opportunity ORDER BY id",
     "stage_changes": "SELECT id, opportunity_id, from_stage, to_stage, changed_on "
     "FROM crm_stagechange ORDER BY id",
-    "people": "SELECT id, full_name, role, team_id, external_id FROM people_person ORDER BY id",
-    "teams": "SELECT id, name, kind, parent_id, manager_id FROM people_team ORDER BY id",
+    "people": "SELECT id, full_name, role, team_id, external_id "
+    "FROM people_person ORDER BY id",
+    "teams": "SELECT id, name, kind, parent_id, manager_id "
+    "FROM people_team ORDER BY id",
     "organisation": "SELECT id, data_as_of FROM people_organisation ORDER BY id",
 }
 
@@ -196,7 +199,8 @@ def test_it_imports_85_accounts_and_7_products(db):
 
 def test_account_parents_follow_subsidiary_of(db):
     rows = sql(
-        "SELECT a.name, p.name FROM crm_account a JOIN crm_account p ON p.id = a.parent_id"
+        "SELECT a.name, p.name FROM crm_account a "
+        "JOIN crm_account p ON p.id = a.parent_id"
     )
     expected = {
         (r["account"], r["subsidiary_of"]) for r in ACCOUNTS if r["subsidiary_of"]
@@ -216,14 +220,15 @@ def test_won_amount_is_the_sum_of_close_values(db):
     total = scalar("SELECT SUM(amount) FROM crm_opportunity WHERE status = 'won'")
     assert Decimal(str(total)) == Decimal(10_005_534)
     assert not scalar(
-        "SELECT COUNT(*) FROM crm_opportunity WHERE status = 'won' AND amount_is_list_price"
+        "SELECT COUNT(*) FROM crm_opportunity "
+        "WHERE status = 'won' AND amount_is_list_price"
     )
 
 
 def test_it_reads_gtxpro_as_the_product_gtx_pro(db):
     rows = sql(
-        "SELECT o.external_id FROM crm_opportunity o JOIN crm_product p ON p.id = o.product_id "
-        "WHERE p.name = 'GTX Pro'"
+        "SELECT o.external_id FROM crm_opportunity o "
+        "JOIN crm_product p ON p.id = o.product_id WHERE p.name = 'GTX Pro'"
     )
     assert len(rows) == 1480
     assert {e for (e,) in rows} == {
@@ -243,7 +248,8 @@ def test_it_keeps_deals_without_an_account(db):
 def test_every_deal_matches_its_row(db):
     rows = sql(
         "SELECT o.external_id, rep.full_name, p.name, a.name, o.stage, o.created_on, "
-        "o.close_date, o.amount, o.amount_is_list_price, o.stage_entered_on, p.list_price "
+        "o.close_date, o.amount, o.amount_is_list_price, o.stage_entered_on, "
+        "p.list_price "
         "FROM crm_opportunity o "
         "JOIN people_person rep ON rep.id = o.owner_id "
         "JOIN crm_product p ON p.id = o.product_id "

@@ -99,15 +99,17 @@ def test_importing_the_same_file_again_changes_nothing(db):
 def test_it_creates_then_updates_then_leaves_a_target(db, tmp_path):
     path = write(
         tmp_path / "q.csv",
-        "rep,period,quota,currency,coverage_ratio\nDarcel Schlecht,FY2018-Q3,120000,usd,4\n",
+        "rep,period,quota,currency,coverage_ratio\n"
+        "Darcel Schlecht,FY2018-Q3,120000,usd,4\n",
     )
 
     report = import_targets(path)
     assert report.applied
     assert report.counts["targets"]["created"] == 1
     row = sql(
-        "SELECT t.period, t.period_start, t.period_end, t.quota, t.currency, t.coverage_ratio, "
-        "t.is_demo FROM crm_target t JOIN people_person p ON p.id = t.rep_id "
+        "SELECT t.period, t.period_start, t.period_end, t.quota, t.currency, "
+        "t.coverage_ratio, t.is_demo FROM crm_target t "
+        "JOIN people_person p ON p.id = t.rep_id "
         "WHERE p.full_name = 'Darcel Schlecht' AND t.period = 'FY2018-Q3'"
     )
     period, start, end, quota, currency, ratio, demo = row[0]

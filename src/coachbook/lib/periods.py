@@ -59,10 +59,14 @@ def parse_quarter_key(key: str, start_month: int = 1) -> Quarter:
     text = key.strip().upper().replace(" ", "-")
     try:
         fy_part, q_part = text.split("-")
+        if not fy_part.startswith("FY"):
+            raise ValueError
         fiscal_year = int(fy_part.removeprefix("FY"))
         number = int(q_part.removeprefix("Q"))
     except ValueError as exc:
         raise ValueError(f"'{key}' is not a quarter like FY2017-Q3") from exc
+    if not 1900 <= fiscal_year <= 2999:
+        raise ValueError(f"'{key}': write the fiscal year in full, like FY2017-Q3")
     if not 1 <= number <= 4:
         raise ValueError(f"'{key}': quarter must be Q1 to Q4")
 

@@ -510,11 +510,15 @@ class MavenImporter:
             for external_id, deal in deals.items()
             for frm, to, on in deal.changes
         }
+        # Only the history of deals in this file is rebuilt; a deal missing
+        # from a later export keeps the history it had.
+        in_file = {ids[external_id] for external_id in deals}
         have = {
             (c.opportunity_id, c.from_stage, c.to_stage, c.changed_on): c.pk
             for c in StageChange.objects.filter(
                 derived=True, opportunity__source=SOURCE
             )
+            if c.opportunity_id in in_file
         }
         stale = [pk for key, pk in have.items() if key not in wanted]
         StageChange.objects.filter(pk__in=stale).delete()
@@ -527,7 +531,10 @@ class MavenImporter:
                     changed_on=on,
                     derived=True,
                 )
-                for opp, frm, to, on in wanted - have.keys()
+                # Created in the order they happened, so same-day moves keep it.
+                for opp, frm, to, on in sorted(
+                    wanted - have.keys(), key=lambda c: (c[0], c[3], c[1] != "")
+                )
             ],
             batch_size=2000,
         )

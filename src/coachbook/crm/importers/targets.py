@@ -23,6 +23,15 @@ logger = logging.getLogger(__name__)
 COLUMNS = ["rep", "period", "quota"]
 
 
+def _positive(value: str) -> Decimal | None:
+    try:
+        number = Decimal(value.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+    return number if number.is_finite() and number >= 0 else None
+
+
 def import_targets(
     path: Path, demo: bool = False, run_by: Person | None = None
 ) -> ImportReport:
@@ -35,6 +44,7 @@ def import_targets(
     }
     existing = {(t.rep_id, t.period_start): t for t in Target.objects.all()}
     file = path.name
+    seen: dict[tuple[int, object], int] = {}
 
     try:
         with transaction.atomic():
@@ -53,22 +63,34 @@ def import_targets(
                 except ValueError as exc:
                     report.reject(file, number, "period", str(exc))
                     continue
-                try:
-                    quota = Decimal(row["quota"])
-                    ratio = Decimal(row.get("coverage_ratio") or "3")
-                except InvalidOperation:
-                    report.reject(
-                        file, number, "quota", f"'{row['quota']}' is not an amount"
-                    )
-                    continue
-                if quota < 0 or ratio <= 0:
+                quota = _positive(row["quota"])
+                if quota is None:
                     report.reject(
                         file,
                         number,
                         "quota",
-                        "quota and coverage ratio must be positive",
+                        f"'{row['quota']}' is not an amount of 0 or more",
                     )
                     continue
+                ratio = _positive(row.get("coverage_ratio") or "3")
+                if not ratio:
+                    report.reject(
+                        file,
+                        number,
+                        "coverage_ratio",
+                        f"'{row['coverage_ratio']}' is not a ratio above 0, like 3",
+                    )
+                    continue
+                if (rep.pk, quarter.start) in seen:
+                    report.reject(
+                        file,
+                        number,
+                        "period",
+                        f"{rep} already has a target for {quarter.label} on row "
+                        f"{seen[(rep.pk, quarter.start)]}",
+                    )
+                    continue
+                seen[(rep.pk, quarter.start)] = number
 
                 values = {
                     "period": quarter.key,

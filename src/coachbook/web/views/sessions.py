@@ -303,10 +303,9 @@ def close(request: HttpRequest, session: Session) -> HttpResponse:
         request, "Session closed. Check the record below, then finalise it."
     )
     if request.htmx:
+        # A redirect to the same page would only move to the anchor; reload it.
         response = HttpResponse()
-        response["HX-Redirect"] = (
-            reverse("web:session", args=[session.pk]) + "#step-record"
-        )
+        response["HX-Refresh"] = "true"
         return response
     return redirect(reverse("web:session", args=[session.pk]) + "#step-record")
 
