@@ -6,20 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from coaching_helpers import (
-    DAY,
-    FIRST_DAY,
-    MANAGER,
-    OUTCOMES,
-    OTHER_REP,
-    REP,
-    assert_state,
-    at,
-    complete_session,
-    finalised_session,
-    person,
-    planned_session,
-)
 
 from coachbook.coaching.models import (
     Action,
@@ -29,6 +15,20 @@ from coachbook.coaching.models import (
     Session,
     SessionLocked,
     Template,
+)
+from coaching_helpers import (
+    DAY,
+    FIRST_DAY,
+    MANAGER,
+    OTHER_REP,
+    OUTCOMES,
+    REP,
+    assert_state,
+    at,
+    complete_session,
+    finalised_session,
+    person,
+    planned_session,
 )
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -51,7 +51,9 @@ def test_plan_puts_the_session_in_the_managers_time_zone(manager, rep):
     manager.time_zone = "America/Chicago"
     manager.save()
 
-    session = Session.objects.plan(manager, rep, datetime(2017, 12, 15, 10, tzinfo=CHICAGO))
+    session = Session.objects.plan(
+        manager, rep, datetime(2017, 12, 15, 10, tzinfo=CHICAGO)
+    )
 
     assert session.state == Session.State.PLANNED
     assert session.time_zone == "America/Chicago"
@@ -280,7 +282,9 @@ def test_finalise_settles_the_dispositions(db):
     second.close(second.manager)
 
     # Closing decides; only finalising changes the actions.
-    assert set(Action.objects.filter(session=first).values_list("status", flat=True)) == {"open"}
+    assert set(
+        Action.objects.filter(session=first).values_list("status", flat=True)
+    ) == {"open"}
 
     second.finalise(second.manager)
 
@@ -318,7 +322,11 @@ def test_the_record_keeps_the_dispositions(db):
     record = second.finalise(second.manager)
 
     assert record.content["earlier_actions"] == [
-        {"task": action.task, "outcome": "dropped", "reason": "The buyer left the company."}
+        {
+            "task": action.task,
+            "outcome": "dropped",
+            "reason": "The buyer left the company.",
+        }
     ]
 
 
@@ -338,7 +346,9 @@ def test_the_default_next_meeting_keeps_the_local_time_across_dst(manager, rep):
     manager.time_zone = "America/Chicago"
     manager.save()
     assert rep.cadence_days == 14
-    session = Session.objects.plan(manager, rep, datetime(2017, 10, 30, 10, tzinfo=CHICAGO))
+    session = Session.objects.plan(
+        manager, rep, datetime(2017, 10, 30, 10, tzinfo=CHICAGO)
+    )
     session.refresh_from_db()  # scheduled_at comes back from the database in UTC
 
     following = session.default_next_meeting()

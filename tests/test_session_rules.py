@@ -10,6 +10,16 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 import pytest
+
+from coachbook.coaching.findings import session_findings
+from coachbook.coaching.models import (
+    AgendaItem,
+    DealReview,
+    Disposition,
+    Session,
+    SkillCoaching,
+    Template,
+)
 from coaching_helpers import (
     DAY,
     OTHER_REP,
@@ -22,16 +32,6 @@ from coaching_helpers import (
     finalised_session,
     person,
     refusal,
-)
-
-from coachbook.coaching.findings import session_findings
-from coachbook.coaching.models import (
-    AgendaItem,
-    DealReview,
-    Disposition,
-    Session,
-    SkillCoaching,
-    Template,
 )
 
 IN_PROGRESS = Session.State.IN_PROGRESS

@@ -4,7 +4,7 @@ import zoneinfo
 from datetime import date
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -74,6 +74,13 @@ class Team(models.Model):
         return self.name
 
 
+class PersonManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Person.Role.ADMIN)
+        extra_fields.setdefault("full_name", username)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class Person(AbstractUser):
     """Someone in the sales organisation: a rep, a manager, a leader or sales ops.
 
@@ -100,6 +107,8 @@ class Person(AbstractUser):
     )
     level = models.CharField(max_length=40, blank=True)
     external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+
+    objects = PersonManager()
 
     class Meta:
         verbose_name = "person"
