@@ -52,9 +52,9 @@ def main() -> None:
         session.prepare(admin)
         for _ in range(ROUNDS):
             for name, run in (
-                ("brief", lambda: build_brief(rep, as_of)),
-                ("session page", lambda: client.get(f"/sessions/{session.pk}/")),
-                ("rep page", lambda: client.get(f"/reps/{rep.pk}/")),
+                ("brief", lambda rep=rep: build_brief(rep, as_of)),
+                ("session page", lambda s=session: client.get(f"/sessions/{s.pk}/")),
+                ("rep page", lambda rep=rep: client.get(f"/reps/{rep.pk}/")),
             ):
                 reset_queries()
                 with CaptureQueriesContext(connection) as ctx:

@@ -143,6 +143,43 @@ def build_agenda(session: Session) -> list[AgendaItem]:
     return items
 
 
+# The required sections keep at least this share of the session.
+REQUIRED_SHARE = 0.5
+
+
+def add_urgent_topic(
+    session: Session, added_by, title: str, minutes: int
+) -> AgendaItem:
+    """Place a rep's or manager's urgent topic, taking its time from the other sections.
+
+    Raises ValueError when the urgent topics would leave the five required
+    items less than half the session.
+    """
+    session.check_editable()
+    urgent = sum(
+        session.agenda.filter(kind=AgendaItem.Kind.URGENT).values_list(
+            "minutes", flat=True
+        )
+    )
+    room = int(session.duration_minutes * (1 - REQUIRED_SHARE)) - urgent
+    if minutes > room:
+        raise ValueError(
+            f"Only {max(room, 0)} minutes are left for urgent topics; the five required "
+            "items keep at least half the session."
+        )
+    item = AgendaItem.objects.create(
+        session=session,
+        kind=AgendaItem.Kind.URGENT,
+        title=title,
+        minutes=minutes,
+        position=15,
+        added_by=added_by,
+    )
+    rebalance(session)
+
+    return item
+
+
 def rebalance(session: Session) -> None:
     """Fit the generated sections into the time that urgent topics leave."""
     items = list(session.agenda.all())

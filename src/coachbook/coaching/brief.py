@@ -28,17 +28,29 @@ def _money(value: Decimal | None) -> float | None:
 
 
 def previous_session(
-    rep: Person, before: date, exclude: Session | None = None
+    rep: Person, as_of: date, session: Session | None = None
 ) -> Session | None:
-    sessions = Session.objects.filter(
-        rep=rep,
-        state__in=[Session.State.CLOSED, Session.State.FINALISED],
-        scheduled_at__date__lt=before,
-    )
-    if exclude is not None:
-        sessions = sessions.exclude(pk=exclude.pk)
+    """The rep's last closed session before this one (or on or before `as_of`).
 
-    return sessions.order_by("-scheduled_at").first()
+    Sessions are compared by their own local date, not the server's UTC date,
+    so an evening session in California still counts as that day's.
+    """
+    sessions = Session.objects.filter(
+        rep=rep, state__in=[Session.State.CLOSED, Session.State.FINALISED]
+    )
+    if session is not None:
+        return (
+            sessions.exclude(pk=session.pk)
+            .filter(scheduled_at__lt=session.scheduled_at)
+            .order_by("-scheduled_at")
+            .first()
+        )
+    # A day either side of UTC covers every time zone; the local date decides.
+    candidates = sessions.filter(scheduled_at__date__lte=as_of + timedelta(days=1))
+
+    return next(
+        (s for s in candidates.order_by("-scheduled_at") if s.local_date <= as_of), None
+    )
 
 
 def team_of(rep: Person) -> list[int]:
@@ -57,7 +69,7 @@ def build_brief(
 ) -> dict[str, Any]:
     org = Organisation.current()
     team = team_of(rep)
-    previous = previous_session(rep, as_of + timedelta(days=1), exclude=session)
+    previous = previous_session(rep, as_of, session)
     if previous:
         since = previous.local_date
         since_text = f"since the previous session on {since:%-d %b %Y}"
@@ -132,9 +144,11 @@ def _deals(
         stage_at[deal.pk] = changes[-1].to_stage if changes else deal.stage
         entered[deal.pk] = changes[-1].changed_on if changes else deal.stage_entered_on
         close_dates = [c.close_date for c in changes if c.close_date]
-        pushes[deal.pk] = sum(1 for a, b in zip(close_dates, close_dates[1:]) if b > a)
+        pushes[deal.pk] = sum(
+            1 for a, b in zip(close_dates, close_dates[1:], strict=False) if b > a
+        )
         amounts = [c.amount for c in changes if c.amount is not None]
-        cut[deal.pk] = any(b < a for a, b in zip(amounts, amounts[1:]))
+        cut[deal.pk] = any(b < a for a, b in zip(amounts, amounts[1:], strict=False))
 
     ctx = RiskContext(
         as_of=as_of,

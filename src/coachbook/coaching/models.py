@@ -316,6 +316,9 @@ class AgendaItem(models.Model):
     class Meta:
         ordering = ["position", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.title} ({self.minutes} min)"
+
 
 class DealReview(models.Model):
     """What manager and rep agreed about one deal, with its risk when the brief was frozen."""
@@ -351,6 +354,9 @@ class DealReview(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"Review of deal {self.opportunity_id} in session {self.session_id}"
+
 
 class SkillCoaching(models.Model):
     """The one skill coached, the evidence it rests on, and the practice agreed."""
@@ -374,6 +380,9 @@ class SkillCoaching(models.Model):
     feedback = models.TextField(blank=True)
     practice_action = models.TextField(blank=True)
 
+    def __str__(self) -> str:
+        return self.skill
+
     @property
     def cites_evidence(self) -> bool:
         return bool(
@@ -392,6 +401,9 @@ class DevelopmentTopic(models.Model):
     topic = models.CharField(max_length=100)
     goal = models.TextField(blank=True)
     notes = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.topic
 
 
 class ActionQuerySet(models.QuerySet):
@@ -432,6 +444,9 @@ class Action(models.Model):
     class Meta:
         ordering = ["due_date", "pk"]
 
+    def __str__(self) -> str:
+        return self.task or f"Action {self.pk}"
+
     def missing_fields(self) -> list[str]:
         checks = {
             "task": self.task.strip(),
@@ -466,6 +481,9 @@ class Disposition(models.Model):
                 fields=["session", "action"], name="disposition_once"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()}: action {self.action_id}"
 
 
 class Record(models.Model):
@@ -563,6 +581,9 @@ class Amendment(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"Amendment {self.number} to record {self.record_id}"
+
 
 class AuditEvent(models.Model):
     """Who changed what in a session, when, with the values before and after."""
@@ -582,3 +603,6 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id} at {self.at:%Y-%m-%d %H:%M}"

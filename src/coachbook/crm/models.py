@@ -68,8 +68,9 @@ class Opportunity(models.Model):
     created_on = models.DateField(null=True, blank=True)
     stage_entered_on = models.DateField(null=True, blank=True)
     close_date = models.DateField(null=True, blank=True)
-    next_step = models.TextField(null=True, blank=True)
-    decision_process = models.TextField(null=True, blank=True)
+    # Null: the source has no such field; "": the source has it, left empty.
+    next_step = models.TextField(null=True, blank=True)  # noqa: DJ001
+    decision_process = models.TextField(null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         verbose_name_plural = "opportunities"
@@ -108,6 +109,10 @@ class StageChange(models.Model):
         ]
         indexes = [models.Index(fields=["changed_on"])]
 
+    def __str__(self) -> str:
+        start = self.from_stage or "start"
+        return f"{self.opportunity_id}: {start} → {self.to_stage} on {self.changed_on}"
+
 
 class Activity(models.Model):
     """A call, email, meeting or task by a rep."""
@@ -140,6 +145,9 @@ class Activity(models.Model):
 
     class Meta:
         verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.occurred_at:%Y-%m-%d}"
 
 
 class Target(models.Model):
@@ -183,3 +191,6 @@ class ImportRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source} import {self.started_at:%Y-%m-%d %H:%M} ({self.status})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -39,6 +39,8 @@ def record_page(request: HttpRequest, record_id: int) -> HttpResponse:
 @login_required
 def download(request: HttpRequest, record_id: int, fmt: str) -> HttpResponse:
     record = get_record_for(request.user, record_id)
+    if fmt not in ("md", "json"):
+        raise Http404("Records download as .md or .json.")
     if fmt == "json":
         body, mime = as_json(record), "application/json"
     else:

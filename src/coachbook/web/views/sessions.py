@@ -12,12 +12,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from coachbook.coaching.agenda import rebalance
+from coachbook.coaching import agenda
 from coachbook.coaching.audit import audit, snapshot
 from coachbook.coaching.findings import session_findings
 from coachbook.coaching.models import (
     Action,
-    AgendaItem,
     DealReview,
     DevelopmentTopic,
     Disposition,
@@ -317,15 +316,16 @@ def add_urgent_topic(request: HttpRequest, session_id: int) -> HttpResponse:
     form = forms.UrgentTopicForm(request.POST)
     if not form.is_valid():
         return _respond(request, session, "agenda", 400, urgent_form=form)
-    item = AgendaItem.objects.create(
-        session=session,
-        kind=AgendaItem.Kind.URGENT,
-        title=form.cleaned_data["title"],
-        minutes=form.cleaned_data["minutes"],
-        position=15,
-        added_by=request.user,
-    )
-    rebalance(session)
+    try:
+        item = agenda.add_urgent_topic(
+            session,
+            request.user,
+            form.cleaned_data["title"],
+            form.cleaned_data["minutes"],
+        )
+    except ValueError as exc:
+        form.add_error("minutes", str(exc))
+        return _respond(request, session, "agenda", 400, urgent_form=form)
     audit(request.user, session, "added urgent topic", item, after=snapshot(item))
 
     return _respond(request, session, "agenda")

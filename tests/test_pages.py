@@ -1,0 +1,251 @@
+"""The web pages: who can open them, what they show, and how many queries they cost."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from coachbook.coaching.models import Record, Session
+from coachbook.people.models import Person
+from coaching_helpers import OTHER_REP, REP, complete_session, finalised_session, person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager(client):
+    melvin = person("Melvin Marxen")
+    client.force_login(melvin)
+    return melvin
+
+
+def test_it_sends_anonymous_visitors_to_log_in(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_home_lists_the_managers_own_reps_only(client, manager):
+    response = client.get("/")
+    names = [row["rep"].full_name for row in response.context["rows"]]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.full_name FROM people_person p JOIN people_team t ON p.team_id = t.id "
+            "WHERE t.manager_id = %s AND p.role = 'rep' ORDER BY p.full_name",
+            [manager.pk],
+        )
+        expected = [row[0] for row in cursor.fetchall()]
+    assert names == expected
+    assert len(names) == 6
+    assert OTHER_REP not in names
+
+
+def test_home_shows_open_deals_and_overdue_actions(client, manager):
+    finalised_session()  # Darcel: one action due after the session
+    response = client.get("/")
+    row = next(r for r in response.context["rows"] if r["rep"].full_name == REP)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM crm_opportunity o JOIN people_person p ON o.owner_id = p.id "
+            "WHERE p.full_name = %s AND o.status = 'open'",
+            [REP],
+        )
+        assert row["rep"].open_deals == cursor.fetchone()[0]
+    assert row["rep"].last_session is not None
+
+
+def test_home_costs_the_same_queries_however_many_sessions(client, manager):
+    with CaptureQueriesContext(connection) as before:
+        client.get("/")
+    finalised_session()
+    complete_session(person(REP))
+    with CaptureQueriesContext(connection) as after:
+        client.get("/")
+
+    assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_session_page_costs_the_same_queries_for_a_small_and_a_large_pipeline(
+    client, manager
+):
+    counts = {}
+    for name in ("Darcel Schlecht", "Niesha Huffines"):
+        session = complete_session(person(name))
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"/sessions/{session.pk}/")
+        assert response.status_code == 200
+        counts[name] = (len(session.brief["open_deals"]), len(ctx.captured_queries))
+
+    (big_deals, big_queries), (small_deals, small_queries) = counts.values()
+    assert big_deals > small_deals
+    assert big_queries == small_queries
+
+
+def test_another_teams_manager_cannot_open_a_rep_or_session(client):
+    session = complete_session(person(REP))
+    client.force_login(person("Dustin Brinkmann"))
+
+    assert client.get(f"/reps/{session.rep_id}/").status_code == 404
+    assert client.get(f"/sessions/{session.pk}/").status_code == 404
+    assert client.post(f"/sessions/{session.pk}/steps/pipeline/", {}).status_code == 404
+
+
+def test_a_rep_cannot_open_the_session_page(client):
+    session = complete_session(person(REP))
+    client.force_login(person(REP))
+
+    assert client.get(f"/sessions/{session.pk}/").status_code == 404
+
+
+def test_planning_a_session_freezes_the_brief_as_of_its_date(client, manager):
+    rep = person("Gladys Colclough")
+    response = client.post(
+        f"/reps/{rep.pk}/sessions/new/",
+        {
+            "date": "2017-12-20",
+            "start": "09:30",
+            "duration_minutes": "30",
+            "template": "1",
+        },
+    )
+    session = Session.objects.get(rep=rep)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/sessions/{session.pk}/"
+    assert session.state == Session.State.PREPARED
+    assert session.brief["as_of"] == "2017-12-20"
+    assert sum(session.agenda.values_list("minutes", flat=True)) == 30
+
+
+def test_a_refused_plan_keeps_what_was_typed(client, manager):
+    rep = person("Gladys Colclough")
+    response = client.post(
+        f"/reps/{rep.pk}/sessions/new/",
+        {
+            "date": "not a date",
+            "start": "09:30",
+            "duration_minutes": "30",
+            "template": "1",
+        },
+    )
+
+    assert response.status_code == 400
+    assert 'value="not a date"' in response.content.decode()
+    assert not Session.objects.filter(rep=rep).exists()
+
+
+def test_a_refused_step_keeps_what_was_typed(client, manager):
+    session = complete_session(person(REP))
+    skill = session.skills.get()
+    response = client.post(
+        f"/sessions/{session.pk}/steps/skill/",
+        {
+            "skill": skill.skill,
+            "evidence_kind": "carrier pigeon",
+            "evidence_what": "Typed by the manager",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Typed by the manager" in response.content.decode()
+    skill.refresh_from_db()
+    assert skill.evidence_what != "Typed by the manager"
+
+
+def test_closing_is_refused_with_the_reason_in_the_page(client, manager):
+    session = complete_session(person(REP))
+    action = session.actions.get()
+    action.owner = None
+    action.save()
+
+    response = client.post(
+        f"/sessions/{session.pk}/steps/close/",
+        {
+            "summary": "Decisions",
+            "follow_up_1": "One",
+            "next_meeting": "2017-12-29T10:00",
+            "close": "1",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Action 1 has no owner." in response.content.decode()
+    session.refresh_from_db()
+    assert session.state == Session.State.IN_PROGRESS
+
+
+def test_a_finalised_session_refuses_changes_and_says_why(client, manager):
+    session, _ = finalised_session()
+    response = client.post(
+        f"/sessions/{session.pk}/steps/pipeline/",
+        {"pipeline_velocity": "changed later"},
+        HTTP_REFERER=f"/sessions/{session.pk}/",
+    )
+
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.pipeline_velocity != "changed later"
+    page = client.get(f"/sessions/{session.pk}/").content.decode()
+    assert "it can no longer be changed" in page
+
+
+def test_the_record_downloads_as_json_and_markdown(client, manager):
+    _, record = finalised_session()
+
+    as_json = client.get(f"/records/{record.pk}/download.json")
+    payload = json.loads(as_json.content)
+    assert as_json["Content-Type"] == "application/json"
+    assert "attachment" in as_json["Content-Disposition"]
+    assert payload["content_hash"] == Record.objects.get(pk=record.pk).content_hash
+    assert payload["content"]["rep"] == REP
+
+    as_md = client.get(f"/records/{record.pk}/download.md")
+    assert as_md.content.decode().startswith(f"# Coaching record: {REP},")
+    assert client.get(f"/records/{record.pk}/download.exe").status_code == 404
+
+
+def test_an_amendment_sits_beside_the_unchanged_record(client, manager):
+    _, record = finalised_session()
+    content_before = record.content
+
+    response = client.post(
+        f"/records/{record.pk}/amend/",
+        {
+            "text": "The second action is owned by the manager.",
+            "reason": "Typed the wrong owner",
+        },
+    )
+
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.content == content_before
+    page = client.get(f"/records/{record.pk}/").content.decode()
+    assert "The second action is owned by the manager." in page
+    assert "The content matches its hash." in page
+
+
+def test_an_amendment_without_a_reason_is_refused(client, manager):
+    _, record = finalised_session()
+    response = client.post(
+        f"/records/{record.pk}/amend/", {"text": "Correction", "reason": ""}
+    )
+
+    assert response.status_code == 400
+    assert not record.amendments.exists()
+
+
+def test_the_rep_page_shows_the_brief_as_of_the_data_date(client, manager):
+    rep = person(REP)
+    response = client.get(f"/reps/{rep.pk}/")
+
+    assert response.status_code == 200
+    assert response.context["brief"]["as_of"] == "2017-12-31"
+    assert "Demo targets" in response.content.decode()
+
+
+def test_a_superuser_created_on_the_command_line_is_an_admin(db):
+    admin = Person.objects.create_superuser("ops", password="a-long-password-1")
+    assert admin.role == Person.Role.ADMIN
