@@ -99,6 +99,13 @@ class DealReviewForm(forms.ModelForm):
             "escalate": EscalateSelect(),
         }
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["close_confidence"].choices = [
+            ("", "— choose —"),
+            *DealReview.Confidence.choices,
+        ]
+
 
 class PipelineForm(forms.ModelForm):
     class Meta:
@@ -194,11 +201,19 @@ class DispositionForm(forms.ModelForm):
     class Meta:
         model = Disposition
         fields = ["outcome", "reason"]
+        labels = {"outcome": "What happened"}
         widgets = {
             "reason": forms.TextInput(
                 attrs={"placeholder": "Reason (needed when dropped)"}
             )
         }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = [
+            ("", "— choose —"),
+            *Disposition.Outcome.choices,
+        ]
 
     def clean(self):
         data = super().clean()
