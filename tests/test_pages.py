@@ -249,3 +249,45 @@ def test_the_rep_page_shows_the_brief_as_of_the_data_date(client, manager):
 def test_a_superuser_created_on_the_command_line_is_an_admin(db):
     admin = Person.objects.create_superuser("ops", password="a-long-password-1")
     assert admin.role == Person.Role.ADMIN
+
+
+def test_a_templates_own_deal_review_fields_are_asked_and_recorded(client, manager):
+    session = complete_session(person(REP))
+    session.template.deal_review_fields = ["Champion", "Economic buyer"]
+    session.template.save()
+    deal = session.brief["open_deals"][1]
+    prefix = f"deal-{deal['id']}"
+
+    page = client.get(f"/sessions/{session.pk}/").content.decode()
+    assert "Economic buyer" in page
+    response = client.post(
+        f"/sessions/{session.pk}/deals/{deal['id']}/",
+        {
+            f"{prefix}-next_step": "Demo on Monday",
+            f"{prefix}-escalate": "false",
+            f"{prefix}-extra_0": "Head of IT",
+            f"{prefix}-extra_1": "CFO",
+        },
+    )
+
+    assert response.status_code == 302
+    review = session.deal_reviews.get(opportunity_id=deal["id"])
+    assert review.extra == {"Champion": "Head of IT", "Economic buyer": "CFO"}
+    assert review.over_cap is False
+    assert review.risk_rank == 2
+
+
+def test_reviewing_past_the_templates_cap_is_allowed_and_recorded(client, manager):
+    session = complete_session(person(REP), deals=3)
+    deal = session.brief["open_deals"][3]
+    prefix = f"deal-{deal['id']}"
+
+    response = client.post(
+        f"/sessions/{session.pk}/deals/{deal['id']}/",
+        {f"{prefix}-next_step": "Call", f"{prefix}-escalate": "false"},
+    )
+
+    assert response.status_code == 302
+    assert session.deal_reviews.get(opportunity_id=deal["id"]).over_cap is True
+    findings = client.get(f"/sessions/{session.pk}/").context["findings"]
+    assert "too_many_deals" in [f.code for f in findings]

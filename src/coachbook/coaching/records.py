@@ -66,6 +66,7 @@ def record_content(session: Session) -> dict[str, Any]:
                 "close_confidence": r.close_confidence,
                 "escalate": r.escalate,
                 "over_cap": r.over_cap,
+                "extra": r.extra,
             }
             for r in session.deal_reviews.select_related("opportunity")
         ],

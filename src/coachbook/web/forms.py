@@ -99,12 +99,31 @@ class DealReviewForm(forms.ModelForm):
             "escalate": EscalateSelect(),
         }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, extra_fields: list[str] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["close_confidence"].choices = [
             ("", "— choose —"),
             *DealReview.Confidence.choices,
         ]
+        # The template's own review fields (a MEDDICC champion, say) go in `extra`.
+        self.extra_fields = {f"extra_{i}": name for i, name in enumerate(extra_fields)}
+        for key, name in self.extra_fields.items():
+            self.fields[key] = forms.CharField(
+                label=name,
+                required=False,
+                widget=TEXT(),
+                initial=self.instance.extra.get(name, ""),
+            )
+
+    def save(self, commit: bool = True) -> DealReview:
+        review = super().save(commit=False)
+        review.extra = {
+            name: self.cleaned_data[key].strip()
+            for key, name in self.extra_fields.items()
+        }
+        if commit:
+            review.save()
+        return review
 
 
 class PipelineForm(forms.ModelForm):

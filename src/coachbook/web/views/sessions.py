@@ -63,7 +63,9 @@ def _deal_rows(
     for rank, deal in enumerate(offered, start=1):
         review = reviews.get(deal["id"])
         form = (bound or {}).get(deal["id"]) or forms.DealReviewForm(
-            instance=review, prefix=f"deal-{deal['id']}"
+            extra_fields=session.template.deal_review_fields,
+            instance=review,
+            prefix=f"deal-{deal['id']}",
         )
         rows.append(
             {
@@ -370,7 +372,12 @@ def review_deal(request: HttpRequest, session_id: int, deal_id: int) -> HttpResp
         stage=deal["stage"],
     )
     before = snapshot(review)
-    form = forms.DealReviewForm(request.POST, instance=review, prefix=f"deal-{deal_id}")
+    form = forms.DealReviewForm(
+        request.POST,
+        instance=review,
+        prefix=f"deal-{deal_id}",
+        extra_fields=session.template.deal_review_fields,
+    )
     if not form.is_valid():
         return _respond(
             request,
