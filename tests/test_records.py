@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -64,7 +65,12 @@ def test_the_content_is_what_the_session_covered(record):
     ]
     assert content["brief"] == session.brief
     assert content["findings"] == []
-    assert content["next_meeting_at"] == session.next_meeting_at.isoformat()
+    # The next meeting is written in the session's own time zone, not UTC.
+    local = session.next_meeting_at.astimezone(ZoneInfo(session.time_zone))
+    assert content["next_meeting_at"] == local.isoformat()
+    assert content["next_meeting_at"].endswith(
+        local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+    )
 
 
 def test_a_second_record_links_to_the_first(record):

@@ -324,8 +324,9 @@ def test_the_record_keeps_the_dispositions(db):
     assert record.content["earlier_actions"] == [
         {
             "task": action.task,
-            "outcome": "dropped",
+            "outcome": "Dropped",
             "reason": "The buyer left the company.",
+            "new_due_date": None,
         }
     ]
 

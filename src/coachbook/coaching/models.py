@@ -248,11 +248,15 @@ class Session(models.Model):
 
         # Settle the actions that this session dispositioned.
         for disposition in self.dispositions.select_related("action"):
-            if disposition.outcome != Disposition.Outcome.CARRIED:
-                action = disposition.action
-                action.status = disposition.outcome
-                action.closed_on = self.local_date
-                action.save(update_fields=["status", "closed_on"])
+            action = disposition.action
+            if disposition.outcome == Disposition.Outcome.CARRIED:
+                if disposition.new_due_date:
+                    action.due_date = disposition.new_due_date
+                    action.save(update_fields=["due_date"])
+                continue
+            action.status = disposition.outcome
+            action.closed_on = self.local_date
+            action.save(update_fields=["status", "closed_on"])
 
         # Lock the rep's chain so two finalisations cannot share a predecessor.
         previous = (
@@ -442,7 +446,8 @@ class Action(models.Model):
     objects = ActionQuerySet.as_manager()
 
     class Meta:
-        ordering = ["due_date", "pk"]
+        # Numbered in the order they were agreed; "Action 2" stays action 2.
+        ordering = ["pk"]
 
     def __str__(self) -> str:
         return self.task or f"Action {self.pk}"
@@ -474,6 +479,11 @@ class Disposition(models.Model):
     )
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     reason = models.TextField(blank=True)
+    new_due_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="For an action carried forward: when it is now due.",
+    )
 
     class Meta:
         constraints = [

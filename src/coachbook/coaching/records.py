@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -63,7 +64,9 @@ def record_content(session: Session) -> dict[str, Any]:
                 "decision_process": r.decision_process,
                 "blockers": r.blockers,
                 "support_needed": r.support_needed,
-                "close_confidence": r.close_confidence,
+                "close_confidence": r.get_close_confidence_display()
+                if r.close_confidence
+                else "",
                 "escalate": r.escalate,
                 "over_cap": r.over_cap,
                 "extra": r.extra,
@@ -81,7 +84,7 @@ def record_content(session: Session) -> dict[str, Any]:
             {
                 "skill": s.skill,
                 "evidence": {
-                    "kind": s.evidence_kind,
+                    "kind": s.get_evidence_kind_display() if s.evidence_kind else "",
                     "date": s.evidence_date.isoformat() if s.evidence_date else None,
                     "where": s.evidence_where,
                     "what": s.evidence_what,
@@ -106,11 +109,18 @@ def record_content(session: Session) -> dict[str, Any]:
             for a in session.actions.select_related("owner")
         ],
         "earlier_actions": [
-            {"task": d.action.task, "outcome": d.outcome, "reason": d.reason}
+            {
+                "task": d.action.task,
+                "outcome": d.get_outcome_display(),
+                "reason": d.reason,
+                "new_due_date": d.new_due_date.isoformat() if d.new_due_date else None,
+            }
             for d in session.dispositions.select_related("action")
         ],
         "summary": session.summary,
-        "next_meeting_at": session.next_meeting_at.isoformat()
+        "next_meeting_at": session.next_meeting_at.astimezone(
+            ZoneInfo(session.time_zone)
+        ).isoformat()
         if session.next_meeting_at
         else None,
         "top_follow_ups": session.top_follow_ups,

@@ -177,14 +177,28 @@ def closing_problems(session: Session) -> list[Problem]:
             f"{len(follow_ups)} top follow-ups were listed; keep the three that matter most.",
         )
 
-    # Compliance: regulated topics raise the template's checklist.
-    if topics_found(session_text(session), REGULATED_TOPICS):
-        unchecked = [
-            item
-            for item in session.template.compliance_checklist
-            if item not in session.compliance_confirmed
-        ]
-        for item in unchecked:
-            add("close", f"A regulated topic came up: confirm '{item}'.")
+    # Compliance: each regulated topic that came up raises its own checks.
+    for topic, check in required_checks(session):
+        if check not in session.compliance_confirmed:
+            add("close", f"{topic.capitalize()} came up: confirm '{check}'.")
 
     return problems
+
+
+def required_checks(session: Session) -> list[tuple[str, str]]:
+    """(topic, check) for each checklist item whose topic came up in the notes.
+
+    An item with no topic applies whenever any regulated topic comes up.
+    """
+    raised = topics_found(session_text(session), REGULATED_TOPICS)
+    if not raised:
+        return []
+    checks = []
+    for item in session.template.compliance_checklist:
+        if isinstance(item, str):  # a plain check applies to every topic
+            item = {"topic": "", "check": item}
+        topic = item.get("topic", "")
+        if not topic or topic in raised:
+            checks.append((topic or raised[0], item["check"]))
+
+    return checks

@@ -16,6 +16,7 @@ from coachbook.coaching.models import (
     SkillCoaching,
     Template,
 )
+from coachbook.coaching.rules import required_checks
 from coachbook.people.models import Person
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -276,9 +277,12 @@ class CloseForm(forms.ModelForm):
         self.initial["next_meeting"] = next_at.astimezone(zone).replace(tzinfo=None)
         for i, text in enumerate(session.top_follow_ups[:3], start=1):
             self.initial[f"follow_up_{i}"] = text
-        checklist = session.template.compliance_checklist
-        self.fields["compliance"].choices = [(c, c) for c in checklist]
-        self.initial["compliance"] = session.compliance_confirmed
+        checks = [check for _, check in required_checks(session)]
+        if checks:
+            self.fields["compliance"].choices = [(c, c) for c in checks]
+            self.initial["compliance"] = session.compliance_confirmed
+        else:
+            del self.fields["compliance"]
 
     def save(self, commit: bool = True) -> Session:
         session: Session = super().save(commit=False)
@@ -291,7 +295,8 @@ class CloseForm(forms.ModelForm):
             for i in (1, 2, 3)
             if data[f"follow_up_{i}"].strip()
         ]
-        session.compliance_confirmed = data.get("compliance") or []
+        if "compliance" in self.fields:
+            session.compliance_confirmed = data.get("compliance") or []
         if commit:
             session.save(
                 update_fields=[

@@ -36,9 +36,18 @@ DEFAULT = {
     ],
     "default_cadence_days": 14,
     "compliance_checklist": [
-        "Product claims discussed match approved wording",
-        "Hazardous products or regulated procedures follow the safety rules that apply",
-        "Site visits have the access permits they need",
+        {
+            "topic": "product claims",
+            "check": "Product claims discussed match approved wording",
+        },
+        {
+            "topic": "hazardous products",
+            "check": "Hazardous products or procedures follow the safety rules that apply",
+        },
+        {
+            "topic": "site access",
+            "check": "Site visits have the access permits they need",
+        },
     ],
 }
 

@@ -25,12 +25,7 @@ from coachbook.coaching.models import (
     SessionRefused,
     SkillCoaching,
 )
-from coachbook.coaching.rules import (
-    REGULATED_TOPICS,
-    earlier_open_actions,
-    session_text,
-    topics_found,
-)
+from coachbook.coaching.rules import earlier_open_actions, required_checks
 from coachbook.crm.models import Opportunity
 from coachbook.web import forms
 from coachbook.web.access import get_rep_for, get_session_for
@@ -132,14 +127,16 @@ def session_context(session: Session, **overrides: Any) -> dict[str, Any]:
             {
                 "action": a,
                 "form": forms.DispositionForm(
-                    instance=dispositions.get(a.pk), prefix=f"disp-{a.pk}"
+                    instance=dispositions.get(a.pk),
+                    prefix=f"disp-{a.pk}",
+                    session=session,
                 ),
                 "disposition": dispositions.get(a.pk),
             }
             for a in earlier
         ],
         "close_form": forms.CloseForm(instance=session),
-        "compliance_raised": topics_found(session_text(session), REGULATED_TOPICS),
+        "compliance_raised": sorted({t for t, _ in required_checks(session)}),
         "findings": session_findings(session),
         "problems": [],
         "editable": session.is_editable,
@@ -448,7 +445,7 @@ def dispose_action(
     )
     before = snapshot(instance)
     form = forms.DispositionForm(
-        request.POST, instance=instance, prefix=f"disp-{action_id}"
+        request.POST, instance=instance, prefix=f"disp-{action_id}", session=session
     )
     if not form.is_valid():
         context = session_context(session)

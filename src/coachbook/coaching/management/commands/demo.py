@@ -191,7 +191,7 @@ class Command(BaseCommand):
         ]
         session.save(update_fields=["summary", "next_meeting_at", "top_follow_ups"])
         session.close(manager)
-        session.finalise(manager)
+        session.finalise(manager)  # also plans the next one-on-one
 
-        upcoming = Session.objects.plan(manager, rep, session.next_meeting_at)
+        upcoming = Session.objects.get(rep=rep, state=Session.State.PLANNED)
         upcoming.prepare(manager)
