@@ -174,7 +174,9 @@ def test_a_manager_runs_and_finalises_a_whole_session(
     # Step 10: finalise and download the record.
     page.get_by_role("button", name="Finalise the record").click()
     expect(
-        page.get_by_role("heading", name="Coaching record: Darcel Schlecht, 2017-12-29")
+        page.get_by_role(
+            "heading", name="Coaching record: Darcel Schlecht, 29 Dec 2017"
+        )
     ).to_be_visible()
     expect(page.get_by_text("The content matches its hash.")).to_be_visible()
     with page.expect_download() as download_info:
@@ -182,6 +184,6 @@ def test_a_manager_runs_and_finalises_a_whole_session(
     path = tmp_path / "record.md"
     download_info.value.save_as(path)
     text = path.read_text()
-    assert "# Coaching record: Darcel Schlecht, 2017-12-29" in text
-    assert "Send the mutual action plan — owner Darcel Schlecht, due 2018-01-05" in text
+    assert "# Coaching record: Darcel Schlecht, 29 Dec 2017" in text
+    assert "Send the mutual action plan — owner Darcel Schlecht, due 5 Jan 2018" in text
     assert "Ask for the next meeting before you hang up." in text

@@ -227,7 +227,7 @@ def test_the_markdown_export_reads_as_the_record(record):
 
     text = records.as_markdown(stored)
 
-    assert f"# Coaching record: {REP}, 2017-12-01" in text
+    assert f"# Coaching record: {REP}, 1 Dec 2017" in text
     assert SKILL in text
     for action in record.session.actions.all():
         assert action.task in text

@@ -609,11 +609,25 @@ def test_real_skill_feedback_is_not_a_status_meeting(session):
     assert codes(session) == []
 
 
-def test_a_session_without_deals_is_not_a_status_meeting(session):
+def test_a_session_without_deals_is_not_a_status_meeting_but_is_flagged(session):
     session.deal_reviews.all().delete()
     session.skills.update(feedback="Good.", practice_action="Keep going.")
 
-    assert codes(session) == []
+    assert codes(session) == ["no_deal_review"]
+
+
+def test_a_closed_session_without_new_actions_is_flagged(session):
+    session.actions.all().delete()
+    session.close(session.manager)
+
+    assert codes(session) == ["no_actions"]
+
+
+def test_the_shape_of_a_session_is_not_judged_before_its_coaching_part(session):
+    session.skills.all().delete()
+    session.deal_reviews.update(blockers="", support_needed="")
+
+    assert "status_meeting" not in codes(session)
 
 
 @pytest.mark.parametrize(

@@ -72,12 +72,12 @@ def build_brief(
     previous = previous_session(rep, as_of, session)
     if previous:
         since = previous.local_date
-        since_text = f"since the previous session on {since:%-d %b %Y}"
+        since_text = f"Changes since the previous session on {since:%-d %b %Y}."
     else:
         since = as_of - timedelta(days=rep.cadence_days)
         since_text = (
-            f"no earlier session with {rep}; showing the last {rep.cadence_days} days "
-            "(their one-on-one cadence)"
+            f"No earlier session with {rep}: changes over the last "
+            f"{rep.cadence_days} days, their one-on-one cadence."
         )
 
     brief: dict[str, Any] = {
@@ -97,8 +97,30 @@ def build_brief(
     brief.update(_activity(rep, as_of))
     brief["changes_since_last_session"] = _changes(rep, since, as_of)
     brief["open_actions"] = _open_actions(rep, as_of, session)
+    brief["notes"] = _data_notes(rep, as_of, org)
 
     return brief
+
+
+def _data_notes(rep: Person, as_of: date, org: Organisation) -> list[str]:
+    """What the reader should know about the data behind this brief."""
+    notes = []
+    if org.data_as_of and as_of > org.data_as_of:
+        notes.append(
+            f"The imported data ends on {org.data_as_of:%-d %b %Y}; "
+            "nothing after that date is known."
+        )
+    if org.data_as_of and as_of < org.data_as_of:
+        undated = Opportunity.objects.filter(
+            owner=rep, status=Opportunity.Status.OPEN, created_on__isnull=True
+        ).count()
+        if undated:
+            notes.append(
+                f"{undated} open deals have no dates in the CRM; they count as open "
+                f"only from {org.data_as_of:%-d %b %Y}, the date of the data."
+            )
+
+    return notes
 
 
 def _deals(
@@ -182,7 +204,15 @@ def _deals(
                 "risk_reasons": [r.as_dict() for r in reasons],
             }
         )
-    rows.sort(key=lambda r: (-r["risk_score"], -(r["amount"] or 0), r["external_id"]))
+    # Highest risk first; among equals, the deal stuck longest, then the largest.
+    rows.sort(
+        key=lambda r: (
+            -r["risk_score"],
+            -(r["days_in_stage"] or 0),
+            -(r["amount"] or 0),
+            r["external_id"],
+        )
+    )
 
     velocity = []
     for stage, by_owner in sorted(durations.items()):

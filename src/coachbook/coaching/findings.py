@@ -26,16 +26,21 @@ class Finding:
 
 def session_findings(session: Session) -> list[Finding]:
     findings: list[Finding] = []
-    reviews = list(session.deal_reviews.all())
+    reviews = list(session.deal_reviews.select_related("opportunity"))
     skills = list(session.skills.all())
     cap = session.template.deal_cap
+    # Judge the shape of the session only once it has reached the coaching part.
+    reached_coaching = bool(skills) or session.state in (
+        Session.State.CLOSED,
+        Session.State.FINALISED,
+    )
 
     if len(reviews) > cap:
         findings.append(
             Finding(
                 "too_many_deals",
-                f"{len(reviews)} deals were reviewed against a plan of {cap}; "
-                "skill and development time gets squeezed.",
+                f"{len(reviews)} deals were reviewed against a plan of {cap}. That is "
+                "allowed; check the skill and development topics still got their time.",
             )
         )
     feedback_words = sum(
@@ -44,7 +49,12 @@ def session_findings(session: Session) -> list[Finding]:
     coached_deals = [
         r for r in reviews if r.support_needed.strip() or r.blockers.strip()
     ]
-    if reviews and not coached_deals and feedback_words < COACHING_WORDS:
+    if (
+        reached_coaching
+        and reviews
+        and not coached_deals
+        and feedback_words < COACHING_WORDS
+    ):
         findings.append(
             Finding(
                 "status_meeting",
@@ -69,6 +79,23 @@ def session_findings(session: Session) -> list[Finding]:
                     f"{review.opportunity.name} is escalated without a stated risk or blocker.",
                 )
             )
+
+    open_deals = (session.brief or {}).get("open_deal_count", 0)
+    if reached_coaching and open_deals and not reviews:
+        findings.append(
+            Finding(
+                "no_deal_review",
+                f"No deal was reviewed, though the rep has {open_deals} open deals.",
+            )
+        )
+    if session.state in (Session.State.CLOSED, Session.State.FINALISED) and not any(
+        True for _ in session.actions.all()
+    ):
+        findings.append(
+            Finding(
+                "no_actions", "No new actions were agreed; nothing will be followed up."
+            )
+        )
 
     text = session_text(session)
     for topic in topics_found(text, ELSEWHERE_TOPICS):

@@ -15,6 +15,7 @@ from coachbook.crm.models import Opportunity
 WEIGHTS = {
     "close_date_passed": 30,
     "stalled_in_stage": 25,
+    "stalled_twice_over": 10,
     "close_date_pushed": 20,
     "no_recent_activity": 15,
     "late_stage_no_decision_process": 15,
@@ -85,6 +86,11 @@ def deal_reasons(deal: Opportunity, stage: str, ctx: RiskContext) -> list[Reason
             add(
                 "stalled_in_stage",
                 f"{days} days in {stage}; the team's usual longest is {limit:.0f} (75th percentile)",
+            )
+        if days > 2 * limit:
+            add(
+                "stalled_twice_over",
+                f"more than twice as long as the team's usual longest in {stage}",
             )
 
     # Activity, next step, decision process, amount.

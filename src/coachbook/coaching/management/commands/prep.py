@@ -54,7 +54,9 @@ def _pct(value: float | None, reason: str | None) -> str:
 def print_brief(console: Console, brief: dict) -> None:
     cur = brief["currency"]
     console.print(f"[bold]Prep brief for {brief['rep']}[/bold] as of {brief['as_of']}")
-    console.print(f"Changes {brief['since_text']}.", highlight=False)
+    console.print(brief["since_text"], highlight=False)
+    for note in brief["notes"]:
+        console.print(f"Note: {note}", highlight=False)
 
     results = Table(title="Results", title_justify="left")
     for col in (

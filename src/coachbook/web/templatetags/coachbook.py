@@ -1,0 +1,35 @@
+"""Template filters for figures and dates kept as text in frozen briefs and records."""
+
+from datetime import date, datetime
+
+from django import template
+from django.utils.dateformat import format as format_date
+
+register = template.Library()
+
+
+@register.filter
+def day(value: str | date | None) -> str:
+    """'2017-12-29' or a date → '29 Dec 2017'; a date-time keeps its own local time."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = (
+                datetime.fromisoformat(value)
+                if "T" in value
+                else date.fromisoformat(value)
+            )
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return format_date(value, "D j M Y, H:i")
+
+    return format_date(value, "j M Y")
+
+
+@register.filter
+def plural(count: int | list, word: str) -> str:
+    """'1 new deal', '3 new deals'."""
+    n = len(count) if isinstance(count, list | tuple) else int(count or 0)
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
