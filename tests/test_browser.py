@@ -133,41 +133,41 @@ def test_a_manager_runs_and_finalises_a_whole_session(
         "Ask for the next meeting before you hang up."
     )
 
-    # Step 7: development.
-    development = step(page, "development")
-    development.get_by_label("Growth-plan goal").fill("Run a territory plan for Q1.")
-    development.get_by_role("button", name="Save development topic").click()
-    expect(step(page, "development").get_by_label("Growth-plan goal")).to_have_value(
-        "Run a territory plan for Q1."
-    )
-
-    # Step 8: an action typed without an owner.
-    new = step(page, "actions").locator("form.new-action")
-    new.get_by_label("Task").fill("Send the mutual action plan")
-    new.get_by_label("Due date").fill("2018-01-05")
-    new.get_by_label("Expected result").fill("Buyer agrees to the plan")
-    new.get_by_label("Escalation point if blocked").fill("Melvin, by 8 Jan")
-    new.get_by_role("button", name="Add action").click()
-    expect(step(page, "actions")).to_contain_text("missing owner")
-
-    # Step 9: closing is refused while the action has no owner.
+    # Step 9 too early: closing is refused while a step is missing, with the reason.
     close = step(page, "close")
     close.get_by_label("Key decisions").fill("Focus on next steps for old deals.")
     close.get_by_label("Top follow-up 1").fill("Mutual action plan to the buyer")
     close.get_by_role("button", name="Close the session").click()
     expect(step(page, "close").get_by_role("alert")).to_contain_text(
-        "Action 1 has no owner"
+        "Discuss exactly one development topic"
     )
     expect(page.locator("#state")).to_have_text("In progress")
     expect(step(page, "close").get_by_label("Key decisions")).to_have_value(
         "Focus on next steps for old deals."
     )
 
-    # Give the action an owner; settle the earlier actions (none here); close.
-    action = step(page, "actions").locator("details.action").first
-    action.get_by_label("Owner").select_option(label="Darcel Schlecht")
-    action.get_by_role("button", name="Save action 1").click()
-    expect(step(page, "actions")).not_to_contain_text("missing owner")
+    # Step 7: development.
+    development = step(page, "development")
+    development.get_by_label("Growth-plan goal").fill("Run a territory plan for Q1.")
+    development.get_by_role("button", name="Save development topic").click()
+    expect(step(page, "development")).to_contain_text("Saved")
+
+    # Step 8: an action without an owner is refused, and what was typed stays.
+    new = step(page, "actions").locator("form.new-action")
+    new.get_by_label("Task").fill("Send the mutual action plan")
+    new.get_by_label("Due date").fill("2018-01-05")
+    new.get_by_label("Expected result").fill("Buyer agrees to the plan")
+    new.get_by_label("Escalation point if blocked").fill("Melvin, by 8 Jan")
+    new.get_by_role("button", name="Add action").click()
+    new = step(page, "actions").locator("form.new-action")
+    expect(new.get_by_role("alert")).to_have_text("Choose who owns this action.")
+    expect(new.get_by_label("Task")).to_have_value("Send the mutual action plan")
+    expect(step(page, "actions").locator("details.action")).to_have_count(0)
+    new.get_by_label("Owner").select_option(label="Darcel Schlecht")
+    new.get_by_role("button", name="Add action").click()
+    expect(step(page, "actions").locator("details.action")).to_have_count(1)
+
+    # Step 9: close.
     step(page, "close").get_by_role("button", name="Close the session").click()
     expect(page.locator("#state")).to_have_text("Closed")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string

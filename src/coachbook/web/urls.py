@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
 from coachbook.web.views import home, records, sessions
 
@@ -7,6 +8,10 @@ app_name = "web"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url="/static/web/favicon.svg", permanent=True),
+    ),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("reps/<int:rep_id>/", home.rep_page, name="rep"),
@@ -17,6 +22,11 @@ urlpatterns = [
         "sessions/<int:session_id>/agenda/urgent/",
         sessions.add_urgent_topic,
         name="add_urgent_topic",
+    ),
+    path(
+        "sessions/<int:session_id>/agenda/<int:item_id>/delete/",
+        sessions.delete_urgent_topic,
+        name="delete_urgent_topic",
     ),
     path(
         "sessions/<int:session_id>/agenda/send/",

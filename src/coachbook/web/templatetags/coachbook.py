@@ -33,3 +33,8 @@ def plural(count: int | list, word: str) -> str:
     """'1 new deal', '3 new deals'."""
     n = len(count) if isinstance(count, list | tuple) else int(count or 0)
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    return mapping.get(key) if mapping else None

@@ -39,6 +39,15 @@ def home(request: HttpRequest) -> HttpResponse:
         ),
         open_deals=Count("deals", filter=Q(deals__status="open"), distinct=True),
     )
+    upcoming = list(
+        Session.objects.filter(manager=request.user)
+        .not_finished()
+        .select_related("rep")
+        .order_by("scheduled_at")
+    )
+    next_by_rep = {}
+    for session in upcoming:
+        next_by_rep.setdefault(session.rep_id, session)
     rows = []
     for rep in reps:
         due = (
@@ -51,14 +60,9 @@ def home(request: HttpRequest) -> HttpResponse:
                 "rep": rep,
                 "due": due,
                 "off_cadence": bool(due and due < today and not rep.next_session),
+                "next_session": next_by_rep.get(rep.pk),
             }
         )
-    upcoming = (
-        Session.objects.filter(manager=request.user)
-        .not_finished()
-        .select_related("rep")
-        .order_by("scheduled_at")
-    )
 
     return render(
         request,

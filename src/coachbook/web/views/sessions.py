@@ -17,6 +17,7 @@ from coachbook.coaching.audit import audit, snapshot
 from coachbook.coaching.findings import session_findings
 from coachbook.coaching.models import (
     Action,
+    AgendaItem,
     DealReview,
     DevelopmentTopic,
     Disposition,
@@ -76,6 +77,25 @@ def _deal_rows(
     return rows
 
 
+def _progress(session, skill, topic, actions, earlier, dispositions) -> dict[str, bool]:
+    """Which steps have what they need, for the ticks in the step list."""
+    done = session.state in (Session.State.CLOSED, Session.State.FINALISED)
+    return {
+        "brief": session.brief is not None,
+        "agenda": bool(session.agenda_sent_at or session.time_confirmed),
+        "open": session.time_confirmed,
+        "deals": session.deal_reviews.exists(),
+        "pipeline": any(
+            getattr(session, f).strip() for f in forms.PipelineForm.Meta.fields
+        ),
+        "skill": bool(skill and skill.cites_evidence and skill.feedback.strip()),
+        "development": topic is not None,
+        "actions": bool(actions) and all(a.pk in dispositions for a in earlier),
+        "close": done,
+        "record": session.state == Session.State.FINALISED,
+    }
+
+
 def session_context(session: Session, **overrides: Any) -> dict[str, Any]:
     skill = session.skills.first()
     topic = session.development.first()
@@ -100,6 +120,7 @@ def session_context(session: Session, **overrides: Any) -> dict[str, Any]:
         "agenda": list(session.agenda.select_related("added_by")),
         "agenda_minutes": sum(i.minutes for i in session.agenda.all()),
         "urgent_form": forms.UrgentTopicForm(),
+        "agenda_mail_link": agenda_mail_link(session),
         "open_form": forms.OpenSessionForm(instance=session),
         "deal_rows": _deal_rows(session),
         "deal_cap": template.deal_cap,
@@ -138,6 +159,7 @@ def session_context(session: Session, **overrides: Any) -> dict[str, Any]:
         "close_form": forms.CloseForm(instance=session),
         "compliance_raised": sorted({t for t, _ in required_checks(session)}),
         "findings": session_findings(session),
+        "progress": _progress(session, skill, topic, actions, earlier, dispositions),
         "problems": [],
         "editable": session.is_editable,
     }
@@ -150,8 +172,10 @@ def _respond(
     request: HttpRequest, session: Session, step: str, status: int = 200, **overrides
 ) -> HttpResponse:
     if not request.htmx and status == 200:
+        messages.success(request, "Saved.")
         return redirect(reverse("web:session", args=[session.pk]) + f"#step-{step}")
     context = session_context(session, **overrides)
+    context["saved"] = step if status == 200 else None
     context["oob_findings"] = bool(request.htmx)
     return render_step(
         request,
@@ -332,6 +356,38 @@ def add_urgent_topic(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def delete_urgent_topic(
+    request: HttpRequest, session_id: int, item_id: int
+) -> HttpResponse:
+    session = _editable(request, session_id)
+    item = get_object_or_404(
+        AgendaItem, pk=item_id, session=session, kind=AgendaItem.Kind.URGENT
+    )
+    before = snapshot(item)
+    item.delete()
+    agenda.rebalance(session)
+    audit(request.user, session, "removed urgent topic", session, before, None)
+
+    return _respond(request, session, "agenda")
+
+
+def agenda_mail_link(session: Session) -> str:
+    """A mailto: link that opens the manager's own mail program with the agenda in it."""
+    from urllib.parse import quote
+
+    lines = [
+        f"Agenda for our one-on-one on {session.local_start:%A %-d %B %Y, %H:%M}:",
+        "",
+    ]
+    lines += [f"- {item.title} ({item.minutes} min)" for item in session.agenda.all()]
+    lines += ["", "Reply with any urgent topic you want to add."]
+    subject = f"One-on-one agenda, {session.local_start:%-d %b}"
+
+    return f"mailto:{session.rep.email}?subject={quote(subject)}&body={quote(chr(10).join(lines))}"
+
+
+@login_required
+@require_POST
 def send_agenda(request: HttpRequest, session_id: int) -> HttpResponse:
     from django.utils import timezone
 
@@ -411,7 +467,13 @@ def save_action(
         request.POST, instance=instance, session=session, prefix=prefix
     )
     if not form.is_valid():
-        return _respond(request, session, "actions", 400, new_action_form=form)
+        if action_id is None:
+            return _respond(request, session, "actions", 400, new_action_form=form)
+        rows = session_context(session)["actions"]
+        for row in rows:
+            if row["action"].pk == action_id:
+                row["form"] = form
+        return _respond(request, session, "actions", 400, actions=rows)
     action = form.save()
     audit(request.user, session, "saved action", action, before, snapshot(action))
 
