@@ -291,3 +291,68 @@ def test_reviewing_past_the_templates_cap_is_allowed_and_recorded(client, manage
     assert session.deal_reviews.get(opportunity_id=deal["id"]).over_cap is True
     findings = client.get(f"/sessions/{session.pk}/").context["findings"]
     assert "too_many_deals" in [f.code for f in findings]
+
+
+def test_earlier_actions_can_be_carried_forward_to_a_new_date(client, manager):
+    first, _ = finalised_session()
+    earlier = first.actions.get()
+    second = complete_session(person(REP))
+    second.dispositions.all().delete()
+
+    page = client.get(f"/sessions/{second.pk}/")
+    assert page.status_code == 200
+    assert earlier.task in page.content.decode()
+
+    prefix = f"disp-{earlier.pk}"
+    too_early = client.post(
+        f"/sessions/{second.pk}/earlier-actions/{earlier.pk}/",
+        {f"{prefix}-outcome": "carried", f"{prefix}-new_due_date": "2017-11-01"},
+    )
+    assert too_early.status_code == 400
+    assert "on or after this session" in too_early.content.decode()
+
+    response = client.post(
+        f"/sessions/{second.pk}/earlier-actions/{earlier.pk}/",
+        {f"{prefix}-outcome": "carried", f"{prefix}-new_due_date": "2018-01-12"},
+    )
+    assert response.status_code == 302
+    second.close(manager)
+    second.finalise(manager)
+    earlier.refresh_from_db()
+    assert earlier.status == "open"
+    assert str(earlier.due_date) == "2018-01-12"
+
+
+def test_finalising_puts_the_agreed_next_meeting_in_the_diary(client, manager):
+    session, _ = finalised_session()
+
+    upcoming = Session.objects.get(rep=session.rep, state=Session.State.PLANNED)
+    assert upcoming.scheduled_at == session.next_meeting_at
+    row = next(r for r in client.get("/").context["rows"] if r["rep"].pk == session.rep_id)
+    assert row["next_session"] == upcoming
+
+
+def test_an_urgent_topic_can_be_removed_and_the_time_goes_back(client, manager):
+    session = complete_session(person(REP))
+    generated = dict(session.agenda.values_list("kind", "minutes"))
+    client.post(
+        f"/sessions/{session.pk}/agenda/urgent/", {"title": "Price approval", "minutes": "6"}
+    )
+    item = session.agenda.get(kind="urgent")
+    assert sum(session.agenda.values_list("minutes", flat=True)) == session.duration_minutes
+
+    client.post(f"/sessions/{session.pk}/agenda/{item.pk}/delete/")
+
+    assert not session.agenda.filter(kind="urgent").exists()
+    assert dict(session.agenda.values_list("kind", "minutes")) == generated
+
+
+def test_urgent_topics_cannot_take_more_than_half_the_session(client, manager):
+    session = complete_session(person(REP))
+    response = client.post(
+        f"/sessions/{session.pk}/agenda/urgent/", {"title": "Everything", "minutes": "30"}
+    )
+
+    assert response.status_code == 400
+    assert "Only 22 minutes are left for urgent topics" in response.content.decode()
+    assert not session.agenda.filter(kind="urgent").exists()

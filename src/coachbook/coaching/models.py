@@ -287,8 +287,29 @@ class Session(models.Model):
             record,
             after={"content_hash": record.content_hash},
         )
+        self._plan_next(actor)
 
         return record
+
+    def _plan_next(self, actor: Person) -> Session | None:
+        """Put the next meeting agreed at close in the diary, unless one is there."""
+        from coachbook.coaching.audit import audit
+
+        if not self.next_meeting_at:
+            return None
+        later = Session.objects.filter(rep=self.rep, scheduled_at__gt=self.scheduled_at)
+        if later.exists():
+            return None
+        upcoming = Session.objects.plan(
+            self.manager,
+            self.rep,
+            self.next_meeting_at,
+            self.duration_minutes,
+            self.template,
+        )
+        audit(actor, upcoming, "planned", upcoming, after={"from_session": self.pk})
+
+        return upcoming
 
 
 class AgendaItem(models.Model):

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from rich.console import Console
+from rich.table import Table
+
 from coachbook.crm.models import ImportRun
 from coachbook.people.models import Person
 
@@ -75,3 +78,22 @@ class ImportRefused(Exception):
     def __init__(self, report: ImportReport) -> None:
         self.report = report
         super().__init__(f"{len(report.rejected)} rows rejected")
+
+
+def print_report(console: Console, report: ImportReport) -> None:
+    """The report as a table of counts, the choices made, and every rejected row."""
+    table = Table(title=f"Import from {report.location}", title_justify="left")
+    outcomes = ["read", "created", "updated", "unchanged", "rejected"]
+    table.add_column("file")
+    for outcome in outcomes:
+        table.add_column(outcome, justify="right")
+    for name, counts in report.counts.items():
+        table.add_row(name, *(str(counts.get(o, 0)) for o in outcomes))
+    console.print(table)
+
+    for note in report.notes:
+        console.print(f"• {note}", highlight=False)
+    for rejection in report.rejected:
+        console.print(f"[red]rejected[/red] {rejection}", highlight=False)
+    if report.applied:
+        console.print("[green]Import applied.[/green]")

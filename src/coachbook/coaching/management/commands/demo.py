@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
+from rich.console import Console
 
 from coachbook.coaching.models import (
     Action,
@@ -19,8 +20,10 @@ from coachbook.coaching.models import (
     SkillCoaching,
 )
 from coachbook.crm.importers.maven import import_maven
+from coachbook.crm.importers.report import print_report
 from coachbook.crm.importers.targets import import_targets
 from coachbook.crm.models import Opportunity
+from coachbook.lib.commands import CoachbookCommand
 from coachbook.people.models import Organisation, Person, Team
 
 DATA = Path(settings.BASE_DIR).parent.parent / "data"
@@ -36,7 +39,7 @@ REGION_ZONES = {
 EARLIER_SESSION = date(2017, 12, 15)
 
 
-class Command(BaseCommand):
+class Command(CoachbookCommand):
     help = (
         "Load the Maven Analytics demo data, create demo logins and one earlier "
         "session, then start the server.\n\n  coachbook demo\n  coachbook demo --no-serve"
@@ -72,6 +75,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "The demo data did not import: " + "; ".join(map(str, report.rejected))
             )
+        print_report(Console(file=self.stdout, width=100), report)
         import_targets(DATA / "targets.csv", demo=True)
         self._set_time_zones()
         manager = self._logins()

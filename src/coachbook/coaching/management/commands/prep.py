@@ -3,15 +3,16 @@
 import json
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
 from coachbook.coaching.brief import build_brief
+from coachbook.lib.commands import CoachbookCommand
 from coachbook.people.models import Organisation, Person
 
 
-class Command(BaseCommand):
+class Command(CoachbookCommand):
     help = 'Print a rep\'s prep brief.\n\n  coachbook prep "Darcel Schlecht" --as-of 2017-12-31 --json'
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -2,17 +2,17 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from rich.console import Console
-from rich.table import Table
 
 from coachbook.crm.importers.maven import import_maven
-from coachbook.crm.importers.report import ImportReport
+from coachbook.crm.importers.report import print_report
 from coachbook.crm.importers.targets import import_targets
+from coachbook.lib.commands import CoachbookCommand
 from coachbook.lib.csvfiles import FileProblem
 
 
-class Command(BaseCommand):
+class Command(CoachbookCommand):
     help = (
         "Import CRM data or targets.\n\n"
         "  coachbook import maven path/to/maven-crm\n"
@@ -48,21 +48,3 @@ class Command(BaseCommand):
                 f"{len(report.rejected)} rows were rejected, so nothing was imported. "
                 "Fix the rows above and run the import again."
             )
-
-
-def print_report(console: Console, report: ImportReport) -> None:
-    table = Table(title=f"Import from {report.location}", title_justify="left")
-    outcomes = ["read", "created", "updated", "unchanged", "rejected"]
-    table.add_column("file")
-    for outcome in outcomes:
-        table.add_column(outcome, justify="right")
-    for name, counts in report.counts.items():
-        table.add_row(name, *(str(counts.get(o, 0)) for o in outcomes))
-    console.print(table)
-
-    for note in report.notes:
-        console.print(f"• {note}", highlight=False)
-    for rejection in report.rejected:
-        console.print(f"[red]rejected[/red] {rejection}", highlight=False)
-    if report.applied:
-        console.print("[green]Import applied.[/green]")
