@@ -34,7 +34,15 @@ def maven_dir() -> Path:
 @pytest.fixture
 def real_data(transactional_db):
     """For tests on a live server: the flush between such tests empties the database."""
+    import importlib
+
+    from django.apps import apps
+
     from coachbook.crm.models import Opportunity
 
+    # The flush also empties what data migrations wrote: put the default template back.
+    importlib.import_module(
+        "coachbook.coaching.migrations.0003_default_template"
+    ).create(apps, None)
     if not Opportunity.objects.exists():
         load_demo_data()

@@ -187,3 +187,30 @@ def test_a_manager_runs_and_finalises_a_whole_session(
     assert "# Coaching record: Darcel Schlecht, 29 Dec 2017" in text
     assert "Send the mutual action plan — owner Darcel Schlecht, due 5 Jan 2018" in text
     assert "Ask for the next meeting before you hang up." in text
+
+
+def test_the_session_timer_starts_pauses_and_survives_a_reload(page: Page, real_data):
+    from coaching_helpers import complete_session, person
+
+    session = complete_session(person("Darcel Schlecht"))
+    manager = session.manager
+    manager.set_password(PASSWORD)
+    manager.save()
+    page.goto(page.base_url + "/login/")
+    page.fill("#id_username", manager.username)
+    page.fill("#id_password", PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="My reps")).to_be_visible()
+    page.goto(f"{page.base_url}/sessions/{session.pk}/")
+
+    timer = page.locator(".timer")
+    timer.get_by_role("button", name="Start timer").click()
+    expect(timer.locator(".timer-clock")).not_to_have_text("00:00", timeout=3000)
+    timer.get_by_role("button", name="Pause").click()
+    paused = timer.locator(".timer-clock").inner_text()
+    page.wait_for_timeout(1200)
+    expect(timer.locator(".timer-clock")).to_have_text(paused)
+
+    page.reload()
+    expect(page.locator(".timer .timer-clock")).to_have_text(paused)
+    expect(page.locator(".timer").get_by_role("button", name="Resume")).to_be_visible()

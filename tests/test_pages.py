@@ -328,7 +328,9 @@ def test_finalising_puts_the_agreed_next_meeting_in_the_diary(client, manager):
 
     upcoming = Session.objects.get(rep=session.rep, state=Session.State.PLANNED)
     assert upcoming.scheduled_at == session.next_meeting_at
-    row = next(r for r in client.get("/").context["rows"] if r["rep"].pk == session.rep_id)
+    row = next(
+        r for r in client.get("/").context["rows"] if r["rep"].pk == session.rep_id
+    )
     assert row["next_session"] == upcoming
 
 
@@ -336,10 +338,14 @@ def test_an_urgent_topic_can_be_removed_and_the_time_goes_back(client, manager):
     session = complete_session(person(REP))
     generated = dict(session.agenda.values_list("kind", "minutes"))
     client.post(
-        f"/sessions/{session.pk}/agenda/urgent/", {"title": "Price approval", "minutes": "6"}
+        f"/sessions/{session.pk}/agenda/urgent/",
+        {"title": "Price approval", "minutes": "6"},
     )
     item = session.agenda.get(kind="urgent")
-    assert sum(session.agenda.values_list("minutes", flat=True)) == session.duration_minutes
+    assert (
+        sum(session.agenda.values_list("minutes", flat=True))
+        == session.duration_minutes
+    )
 
     client.post(f"/sessions/{session.pk}/agenda/{item.pk}/delete/")
 
@@ -350,7 +356,8 @@ def test_an_urgent_topic_can_be_removed_and_the_time_goes_back(client, manager):
 def test_urgent_topics_cannot_take_more_than_half_the_session(client, manager):
     session = complete_session(person(REP))
     response = client.post(
-        f"/sessions/{session.pk}/agenda/urgent/", {"title": "Everything", "minutes": "30"}
+        f"/sessions/{session.pk}/agenda/urgent/",
+        {"title": "Everything", "minutes": "30"},
     )
 
     assert response.status_code == 400
