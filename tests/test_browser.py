@@ -56,19 +56,22 @@ def step(page: Page, name: str):
     return page.locator(f"#step-{name}")
 
 
-def test_a_manager_runs_and_finalises_a_whole_session(
-    page: Page, real_data, tmp_path: Path
-):
-    manager = Person.objects.get(full_name="Melvin Marxen")
-    manager.set_password(PASSWORD)
-    manager.save()
-
-    # Log in and plan a session with a rep from the home page.
+def log_in(page: Page, person: Person) -> None:
+    """Log in through the form, with the keyboard, and land on the home page."""
+    person.set_password(PASSWORD)
+    person.save()
     page.goto(page.base_url + "/login/")
-    page.fill("#id_username", manager.username)
+    page.fill("#id_username", person.username)
     page.fill("#id_password", PASSWORD)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="My reps")).to_be_visible()
+
+
+def test_a_manager_runs_and_finalises_a_whole_session(
+    page: Page, real_data, tmp_path: Path
+):
+    # Log in and plan a session with a rep from the home page.
+    log_in(page, Person.objects.get(full_name="Melvin Marxen"))
     page.get_by_role("row", name="Darcel Schlecht").get_by_role(
         "link", name="Plan a session"
     ).click()
@@ -193,14 +196,7 @@ def test_the_session_timer_starts_pauses_and_survives_a_reload(page: Page, real_
     from coaching_helpers import complete_session, person
 
     session = complete_session(person("Darcel Schlecht"))
-    manager = session.manager
-    manager.set_password(PASSWORD)
-    manager.save()
-    page.goto(page.base_url + "/login/")
-    page.fill("#id_username", manager.username)
-    page.fill("#id_password", PASSWORD)
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="My reps")).to_be_visible()
+    log_in(page, session.manager)
     page.goto(f"{page.base_url}/sessions/{session.pk}/")
 
     timer = page.locator(".timer")
