@@ -26,6 +26,25 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_demo_data()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def end_leftover_connections(django_db_setup, django_db_blocker):
+    """At the end of the run, end connections the live server's threads left open.
+
+    On PostgreSQL the test database cannot be dropped while one is open. This
+    runs after the live server has stopped and before the database is dropped.
+    """
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
 @pytest.fixture
 def maven_dir() -> Path:
     return MAVEN_DIR
