@@ -564,3 +564,107 @@ def test_a_good_copy_applies_its_one_change(db, copy):
     assert report.counts["accounts"]["updated"] == 1
     assert report.counts["accounts"]["unchanged"] == 84
     assert first_account_sector() == "changed-sector"
+
+
+# Values out of range or malformed: each rejected with its file, row and field --
+
+
+@pytest.mark.parametrize(
+    "name, index, field, value, reason",
+    [
+        ("products.csv", 0, "sales_price", "1e30", "larger than"),
+        ("products.csv", 0, "sales_price", "NaN", "not an amount"),
+        ("products.csv", 0, "sales_price", "-550", "negative"),
+        ("sales_pipeline.csv", 0, "close_value", "99999999999999999999", "larger than"),
+        ("sales_pipeline.csv", 0, "close_value", "Infinity", "not an amount"),
+        ("sales_pipeline.csv", 0, "close_date", "2999-03-01", "outside 1970–2100"),
+        ("sales_pipeline.csv", 0, "engage_date", "0001-01-01", "outside 1970–2100"),
+        ("accounts.csv", 0, "employees", "-5", "not between 0 and"),
+        (
+            "accounts.csv",
+            0,
+            "employees",
+            "99999999999999999999999",
+            "not between 0 and",
+        ),
+    ],
+)
+def test_it_rejects_values_it_cannot_hold(db, copy, name, index, field, value, reason):
+    rows = read_csv(copy, name)
+    rows[index][field] = value
+    write_csv(copy, name, rows, list(rows[0]))
+    before = snapshot()
+
+    report = import_maven(copy)
+
+    assert [(r.file, r.row, r.field) for r in report.rejected] == [
+        (name, index + 2, field)
+    ]
+    assert reason in report.rejected[0].reason
+    assert snapshot() == before
+
+
+def test_it_rejects_an_account_listed_twice_and_one_that_is_its_own_parent(db, copy):
+    rows = read_csv(copy, "accounts.csv")
+    rows.append(dict(rows[3]))
+    rows[5]["subsidiary_of"] = rows[5]["account"]
+    write_csv(copy, "accounts.csv", rows, list(rows[0]))
+
+    report = import_maven(copy)
+
+    assert [(r.row, r.field) for r in report.rejected] == [
+        (7, "subsidiary_of"),
+        (87, "account"),
+    ]
+    assert "also on row 5" in report.rejected[1].reason
+
+
+def test_it_rejects_a_row_with_more_values_than_columns(db, copy):
+    text = (copy / "products.csv").read_text()
+    (copy / "products.csv").write_text(
+        text.replace("GTX Basic,GTX,550", "GTX Basic,GTX,1,000")
+    )
+
+    report = import_maven(copy)
+
+    assert [(r.file, r.row) for r in report.rejected] == [("products.csv", 2)]
+    assert "more values than the header" in report.rejected[0].reason
+
+
+def test_a_new_agent_named_like_an_existing_login_gets_a_login_of_their_own(db, copy):
+    teams = read_csv(copy, "sales_teams.csv")
+    teams.append(
+        {
+            "sales_agent": "Melvin-Marxen",
+            "manager": "Cara Losch",
+            "regional_office": "East",
+        }
+    )
+    write_csv(copy, "sales_teams.csv", teams, list(teams[0]))
+
+    report = import_maven(copy)
+
+    assert report.applied
+    assert sql(
+        "SELECT username FROM people_person WHERE full_name = 'Melvin-Marxen'"
+    ) == [("melvin.marxen2",)]
+
+
+def test_a_pipeline_with_only_its_header_imports_nothing_and_does_not_crash(db, copy):
+    (copy / "sales_pipeline.csv").write_text(",".join(PIPELINE_COLUMNS) + "\n")
+
+    report = import_maven(copy)
+
+    assert report.applied
+    assert report.counts["sales_pipeline"].get("read", 0) == 0
+
+
+def test_a_form_feed_inside_a_value_does_not_split_the_row(db, copy):
+    rows = read_csv(copy, "accounts.csv")
+    rows[0]["office_location"] = "United\x0cStates"
+    rows[1]["employees"] = "many"
+    write_csv(copy, "accounts.csv", rows, list(rows[0]))
+
+    report = import_maven(copy)
+
+    assert [(r.row, r.field) for r in report.rejected] == [(3, "employees")]

@@ -203,3 +203,50 @@ def test_it_rejects_a_file_missing_the_quota_column(db, tmp_path):
     assert targets_table() == before
     with pytest.raises(CommandError, match="quota"):
         call_command("import", "targets", str(path), stdout=StringIO())
+
+
+@pytest.mark.parametrize(
+    "line, field, reason",
+    [
+        ("Darcel Schlecht,FY2018-Q1,1e30,USD,3", "quota", "larger than"),
+        ("Darcel Schlecht,FY2018-Q1,90000,USD,100000", "coverage_ratio", "larger than"),
+        ("Darcel Schlecht,FY2018-Q1,90000,USD,0.001", "coverage_ratio", "below 0.1"),
+        ("Darcel Schlecht,FY2018-Q1,90000,EUR,3", "currency", "must be in USD"),
+    ],
+)
+def test_it_rejects_values_it_cannot_use(db, tmp_path, line, field, reason):
+    path = write(
+        tmp_path / "t.csv", "rep,period,quota,currency,coverage_ratio\n" + line + "\n"
+    )
+    before = targets_table()
+
+    report = import_targets(path)
+
+    assert [(r.row, r.field) for r in report.rejected] == [(2, field)]
+    assert reason in report.rejected[0].reason
+    assert targets_table() == before
+
+
+def test_a_file_with_only_a_header_changes_nothing(db, tmp_path):
+    from coachbook.people.models import Organisation
+
+    flag = Organisation.current().targets_are_demo
+    report = import_targets(write(tmp_path / "t.csv", "rep,period,quota\n"))
+
+    assert report.applied
+    assert Organisation.current().targets_are_demo == flag
+
+
+def test_a_folder_is_refused_with_a_clear_message(db, tmp_path):
+    from coachbook.lib.csvfiles import FileProblem
+
+    with pytest.raises(FileProblem, match="is a folder"):
+        import_targets(tmp_path)
+
+
+def test_row_numbers_count_blank_lines_as_a_spreadsheet_does(db, tmp_path):
+    path = write(tmp_path / "t.csv", "rep,period,quota\n\nNobody,FY2018-Q1,1\n")
+
+    report = import_targets(path)
+
+    assert [(r.row, r.field) for r in report.rejected] == [(3, "rep")]

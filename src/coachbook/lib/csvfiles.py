@@ -1,8 +1,12 @@
 """Reading CSV files that come from outside, with errors that name file, row, field."""
 
 import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
+
+# Key under which a row carries a problem with its shape rather than a value.
+EXTRA = "(row)"
 
 
 class FileProblem(Exception):
@@ -21,6 +25,8 @@ def read_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, 
     """
     if not path.exists():
         raise FileProblem(path, f"file not found at {path}")
+    if not path.is_file():
+        raise FileProblem(path, f"{path} is a folder, not a CSV file")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -30,13 +36,13 @@ def read_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, 
             "save it as UTF-8 CSV and import again",
         ) from exc
 
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+    if not text.strip() or not text.lstrip("\ufeff").splitlines()[0].strip():
         raise FileProblem(
             path, "is empty; expected a header row with " + ", ".join(required)
         )
 
-    reader = csv.DictReader(lines)
+    # Only CR and LF end a row; form feeds or line separators inside a value do not.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [name for name in required if name not in header]
     if missing:
@@ -45,5 +51,10 @@ def read_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, 
         )
 
     reader.fieldnames = header
-    for number, row in enumerate(reader, start=2):
-        yield number, {key: (value or "").strip() for key, value in row.items() if key}
+    for row in reader:
+        # A row's number is the file line it ends on, as a spreadsheet shows it.
+        values = {key: (value or "").strip() for key, value in row.items() if key}
+        extra = row.get(None)
+        if extra:
+            values[EXTRA] = f"has {len(extra)} more values than the header has columns"
+        yield reader.line_num, values

@@ -134,4 +134,20 @@ class Person(AbstractUser):
 
     @staticmethod
     def username_for(full_name: str) -> str:
-        return slugify(full_name).replace("-", ".")
+        return slugify(full_name).replace("-", ".") or "person"
+
+    @classmethod
+    def free_username(cls, full_name: str) -> str:
+        """A login name from the person's name, numbered when it is already taken."""
+        base = cls.username_for(full_name)
+        taken = set(
+            cls.objects.filter(username__startswith=base).values_list(
+                "username", flat=True
+            )
+        )
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}{n}"
+
+        return name

@@ -22,7 +22,6 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.db import transaction
@@ -33,7 +32,8 @@ from coachbook.crm.importers.report import (
     checksum_of,
 )
 from coachbook.crm.models import Account, Opportunity, Product, StageChange
-from coachbook.lib.csvfiles import read_rows
+from coachbook.lib.csvfiles import EXTRA, read_rows
+from coachbook.lib.values import parse_amount, parse_count, parse_iso_date
 from coachbook.people.models import Organisation, Person, Team
 
 logger = logging.getLogger(__name__)
@@ -83,10 +83,6 @@ def _key(name: str) -> str:
     return name.replace(" ", "").casefold()
 
 
-def _date(value: str) -> date:
-    return date.fromisoformat(value)
-
-
 @dataclass
 class _Deal:
     row: int
@@ -106,6 +102,9 @@ class MavenImporter:
         file, columns = FILES[name]
         for number, row in read_rows(self.paths[name], columns):
             self.report.count(Path(file).stem, "read")
+            if EXTRA in row:
+                self.report.reject(file, number, EXTRA, row[EXTRA])
+                continue
             yield number, row
 
     def run(self) -> ImportReport:
@@ -152,10 +151,22 @@ class MavenImporter:
         existing = {a.external_id: a for a in Account.objects.all()}
         parents: list[tuple[Account, str]] = []
 
+        seen: dict[str, int] = {}
         for number, row in rows:
             name = row["account"]
             if not name:
                 self.report.reject(file, number, "account", "account name is empty")
+                continue
+            if name in seen:
+                self.report.reject(
+                    file, number, "account", f"'{name}' is also on row {seen[name]}"
+                )
+                continue
+            seen[name] = number
+            if row["subsidiary_of"] == name:
+                self.report.reject(
+                    file, number, "subsidiary_of", "an account cannot be its own parent"
+                )
                 continue
             if row["subsidiary_of"] and row["subsidiary_of"] not in names:
                 self.report.reject(
@@ -166,14 +177,9 @@ class MavenImporter:
                 )
                 continue
             try:
-                employees = int(row["employees"]) if row["employees"] else None
-            except ValueError:
-                self.report.reject(
-                    file,
-                    number,
-                    "employees",
-                    f"'{row['employees']}' is not a whole number",
-                )
+                employees = parse_count(row["employees"]) if row["employees"] else None
+            except ValueError as exc:
+                self.report.reject(file, number, "employees", str(exc))
                 continue
 
             values = {
@@ -200,19 +206,24 @@ class MavenImporter:
         file = FILES["products"][0]
         existing = {p.name: p for p in Product.objects.all()}
 
+        seen: dict[str, int] = {}
         for number, row in self.rows("products"):
             if not row["product"]:
                 self.report.reject(file, number, "product", "product name is empty")
                 continue
-            try:
-                price = Decimal(row["sales_price"])
-            except InvalidOperation:
+            if _key(row["product"]) in seen:
                 self.report.reject(
                     file,
                     number,
-                    "sales_price",
-                    f"'{row['sales_price']}' is not a price",
+                    "product",
+                    f"'{row['product']}' is also on row {seen[_key(row['product'])]}",
                 )
+                continue
+            seen[_key(row["product"])] = number
+            try:
+                price = parse_amount(row["sales_price"])
+            except ValueError as exc:
+                self.report.reject(file, number, "sales_price", str(exc))
                 continue
             values = {
                 "series": row["series"],
@@ -301,7 +312,7 @@ class MavenImporter:
         person = people.get(external_id)
         if person is None:
             person = Person(
-                username=Person.username_for(name),
+                username=Person.free_username(name),
                 full_name=name,
                 role=role,
                 team=team,
@@ -388,9 +399,9 @@ class MavenImporter:
         dates: dict[str, date | None] = {}
         for field in ("engage_date", "close_date"):
             try:
-                dates[field] = _date(row[field]) if row[field] else None
-            except ValueError:
-                return reject(field, f"'{row[field]}' is not a date like 2017-03-31")
+                dates[field] = parse_iso_date(row[field]) if row[field] else None
+            except ValueError as exc:
+                return reject(field, str(exc))
         engaged, closed = dates["engage_date"], dates["close_date"]
         if status != Opportunity.Status.OPEN and not (engaged and closed):
             field = "close_date" if engaged else "engage_date"
@@ -404,9 +415,9 @@ class MavenImporter:
 
         if status == Opportunity.Status.WON:
             try:
-                amount = Decimal(row["close_value"])
-            except InvalidOperation:
-                return reject("close_value", f"'{row['close_value']}' is not an amount")
+                amount = parse_amount(row["close_value"])
+            except ValueError as exc:
+                return reject("close_value", str(exc))
             from_list = False
         else:
             amount, from_list = product.list_price, True
@@ -495,7 +506,8 @@ class MavenImporter:
             else:
                 self.report.count("sales_pipeline", "unchanged")
         Opportunity.objects.bulk_create(to_create, batch_size=1000)
-        Opportunity.objects.bulk_update(to_update, fields, batch_size=1000)
+        if to_update:
+            Opportunity.objects.bulk_update(to_update, fields, batch_size=1000)
         self.report.count("sales_pipeline", "created", len(to_create))
         self.report.count("sales_pipeline", "updated", len(to_update))
 

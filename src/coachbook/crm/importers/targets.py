@@ -7,15 +7,16 @@ organisation's by default), coverage_ratio (optional, 3 by default).
 from __future__ import annotations
 
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
 
 from coachbook.crm.importers.report import ImportRefused, ImportReport, checksum_of
 from coachbook.crm.models import Target
-from coachbook.lib.csvfiles import read_rows
+from coachbook.lib.csvfiles import EXTRA, read_rows
 from coachbook.lib.periods import parse_quarter_key
+from coachbook.lib.values import parse_amount
 from coachbook.people.models import Organisation, Person
 
 logger = logging.getLogger(__name__)
@@ -23,21 +24,12 @@ logger = logging.getLogger(__name__)
 COLUMNS = ["rep", "period", "quota"]
 
 
-def _positive(value: str) -> Decimal | None:
-    try:
-        number = Decimal(value.replace(",", ""))
-    except InvalidOperation:
-        return None
-
-    return number if number.is_finite() and number >= 0 else None
-
-
 def import_targets(
     path: Path, demo: bool = False, run_by: Person | None = None
 ) -> ImportReport:
     path = Path(path)
     report = ImportReport(source="targets", location=str(path))
-    report.checksum = checksum_of([path]) if path.exists() else ""
+    report.checksum = checksum_of([path]) if path.is_file() else ""
     org = Organisation.current()
     reps = {
         p.full_name.casefold(): p for p in Person.objects.filter(role=Person.Role.REP)
@@ -50,6 +42,9 @@ def import_targets(
         with transaction.atomic():
             for number, row in read_rows(path, COLUMNS):
                 report.count("targets", "read")
+                if EXTRA in row:
+                    report.reject(file, number, EXTRA, row[EXTRA])
+                    continue
                 rep = reps.get(row["rep"].casefold())
                 if rep is None:
                     report.reject(
@@ -63,22 +58,27 @@ def import_targets(
                 except ValueError as exc:
                     report.reject(file, number, "period", str(exc))
                     continue
-                quota = _positive(row["quota"])
-                if quota is None:
+                try:
+                    quota = parse_amount(row["quota"])
+                except ValueError as exc:
+                    report.reject(file, number, "quota", str(exc))
+                    continue
+                try:
+                    ratio = parse_amount(row.get("coverage_ratio") or "3", Decimal(100))
+                    if ratio < Decimal("0.1"):
+                        raise ValueError(f"'{row['coverage_ratio']}' is below 0.1")
+                except ValueError as exc:
                     report.reject(
-                        file,
-                        number,
-                        "quota",
-                        f"'{row['quota']}' is not an amount of 0 or more",
+                        file, number, "coverage_ratio", f"{exc}; use a ratio like 3"
                     )
                     continue
-                ratio = _positive(row.get("coverage_ratio") or "3")
-                if not ratio:
+                currency = (row.get("currency") or org.currency).strip().upper()
+                if currency != org.currency:
                     report.reject(
                         file,
                         number,
-                        "coverage_ratio",
-                        f"'{row['coverage_ratio']}' is not a ratio above 0, like 3",
+                        "currency",
+                        f"quotas must be in {org.currency}, the organisation's currency",
                     )
                     continue
                 if (rep.pk, quarter.start) in seen:
@@ -96,7 +96,7 @@ def import_targets(
                     "period": quarter.key,
                     "period_end": quarter.end,
                     "quota": quota,
-                    "currency": (row.get("currency") or org.currency).upper(),
+                    "currency": currency,
                     "coverage_ratio": ratio,
                     "is_demo": demo,
                 }
@@ -111,12 +111,15 @@ def import_targets(
                     report.count("targets", "unchanged")
             if report.rejected:
                 raise ImportRefused(report)
-            org.targets_are_demo = demo
-            org.save(update_fields=["targets_are_demo"])
+            if report.counts:
+                org.targets_are_demo = demo
+                org.save(update_fields=["targets_are_demo"])
     except ImportRefused:
         logger.warning("targets import refused rejected=%d", len(report.rejected))
     else:
-        logger.info("targets import applied counts=%s", dict(report.counts["targets"]))
+        logger.info(
+            "targets import applied counts=%s", dict(report.counts.get("targets", {}))
+        )
     report.save_run(run_by)
 
     return report
