@@ -363,3 +363,143 @@ def test_urgent_topics_cannot_take_more_than_half_the_session(client, manager):
     assert response.status_code == 400
     assert "Only 22 minutes are left for urgent topics" in response.content.decode()
     assert not session.agenda.filter(kind="urgent").exists()
+
+
+# Input the product refuses, keeping what was typed ---------------------------
+
+
+def test_a_session_cannot_be_planned_years_away(client, manager):
+    rep = person("Gladys Colclough")
+    response = client.post(
+        f"/reps/{rep.pk}/sessions/new/",
+        {
+            "date": "9999-12-25",
+            "start": "10:00",
+            "duration_minutes": "45",
+            "template": "1",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "within a year of today" in response.content.decode()
+    assert not Session.objects.filter(rep=rep).exists()
+    assert client.get(f"/reps/{rep.pk}/sessions/new/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "step, data, message",
+    [
+        (
+            "open",
+            {"duration_minutes": "0", "expected_outcomes": "x"},
+            "between 15 and 180",
+        ),
+        ("skill", {"skill": "Astrology"}, "from the template&#x27;s catalogue"),
+        (
+            "skill",
+            {
+                "skill": "Objection handling",
+                "evidence_kind": "call",
+                "evidence_date": "2099-01-01",
+                "evidence_what": "x",
+            },
+            "on or before the session",
+        ),
+        ("development", {"topic": "Astrology"}, "from the template&#x27;s catalogue"),
+        (
+            "close",
+            {"summary": "x", "next_meeting": "9999-12-31T23:59"},
+            "within a year",
+        ),
+    ],
+)
+def test_a_step_refuses_values_outside_the_procedure(
+    client, manager, step, data, message
+):
+    session = complete_session(person(REP))
+
+    response = client.post(f"/sessions/{session.pk}/steps/{step}/", data)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_an_empty_deal_review_is_refused(client, manager):
+    session = complete_session(person(REP))
+    deal = session.brief["open_deals"][1]
+
+    response = client.post(f"/sessions/{session.pk}/deals/{deal['id']}/", {})
+
+    assert response.status_code == 400
+    assert "Say what the next step on this deal is." in response.content.decode()
+    assert not session.deal_reviews.filter(opportunity_id=deal["id"]).exists()
+
+
+def test_an_overdue_action_carried_forward_needs_a_new_date(client, manager):
+    first, _ = finalised_session()
+    earlier = first.actions.get()
+    earlier.due_date = first.local_date
+    earlier.save()
+    second = complete_session(person(REP))
+    second.dispositions.all().delete()
+    prefix = f"disp-{earlier.pk}"
+
+    response = client.post(
+        f"/sessions/{second.pk}/earlier-actions/{earlier.pk}/",
+        {f"{prefix}-outcome": "carried"},
+    )
+
+    assert response.status_code == 400
+    assert "give it a new due date" in response.content.decode()
+
+
+def test_an_action_settled_by_one_session_is_not_overwritten_by_another(manager):
+    from coachbook.coaching.models import Disposition
+
+    first, _ = finalised_session()
+    earlier = first.actions.get()
+    later = complete_session(person(REP))  # carries it forward
+    other = complete_session(person(REP), day=later.local_date.replace(day=10), hour=9)
+    Disposition.objects.filter(session=other, action=earlier).update(
+        outcome="dropped", reason="No longer needed"
+    )
+    Disposition.objects.filter(session=later, action=earlier).update(outcome="done")
+
+    later.close(manager)
+    later.finalise(manager)
+    other.close(manager)
+    other.finalise(manager)
+
+    earlier.refresh_from_db()
+    assert earlier.status == "done"
+
+
+def test_the_markdown_record_shows_html_as_text_and_cannot_forge_headings(
+    client, manager
+):
+    session = complete_session(person(REP))
+    session.summary = "<script>alert(1)</script>\n# Forged heading"
+    session.save()
+    session.close(manager)
+    record = session.finalise(manager)
+
+    text = client.get(f"/records/{record.pk}/download.md").content.decode()
+
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "\n\\# Forged heading" in text
+    assert "\n# Forged heading" not in text
+
+
+def test_a_template_with_broken_settings_is_refused_by_its_own_checks(db):
+    from django.core.exceptions import ValidationError
+
+    from coachbook.coaching.models import Template
+
+    template = Template.default()
+    template.time_boxes = {"opening": "three"}
+    template.compliance_checklist = [{"topic": "hazardous products"}]
+    with pytest.raises(ValidationError) as refused:
+        template.full_clean()
+
+    assert set(refused.value.message_dict) == {"time_boxes", "compliance_checklist"}

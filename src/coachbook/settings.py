@@ -52,6 +52,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests run on a fresh database; the name only matters for the demo.
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+    # Two saves at once wait for each other instead of failing with "locked":
+    # transactions take the write lock up front, and readers do not block writers.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -134,6 +141,11 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
+        "django.request": {
+            "handlers": ["console"],
+            "level": "ERROR",
+            "propagate": False,
+        },
         "coachbook": {
             "handlers": ["console"],
             "level": env_str("COACHBOOK_LOG_LEVEL", "INFO"),

@@ -351,13 +351,18 @@ def _changes(rep: Person, since: date, as_of: date) -> dict[str, Any]:
 def _open_actions(
     rep: Person, as_of: date, session: Session | None
 ) -> list[dict[str, Any]]:
+    """Actions still open from finalised sessions held before this one."""
     actions = (
         Action.objects.open()
         .filter(rep=rep, session__state=Session.State.FINALISED)
         .select_related("owner", "session")
     )
     if session is not None:
-        actions = actions.exclude(session=session)
+        actions = actions.exclude(session=session).filter(
+            session__scheduled_at__lt=session.scheduled_at
+        )
+    else:
+        actions = [a for a in actions if a.session.local_date <= as_of]
 
     return [
         {

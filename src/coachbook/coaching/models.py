@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from coachbook.crm.models import Opportunity
@@ -44,6 +45,50 @@ class Template(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Check the JSON settings an admin edits, so a typo cannot break sessions."""
+        from coachbook.coaching.agenda import SECTIONS
+        from coachbook.coaching.rules import REGULATED_TOPICS
+
+        errors: dict[str, str] = {}
+        boxes = self.time_boxes
+        if not isinstance(boxes, dict) or not boxes:
+            errors["time_boxes"] = 'Give minutes per section, like {"deals": 15}.'
+        else:
+            unknown = set(boxes) - set(SECTIONS)
+            bad = [k for k, v in boxes.items() if not isinstance(v, int) or v < 0]
+            if unknown:
+                errors["time_boxes"] = "Unknown sections: " + ", ".join(sorted(unknown))
+            elif bad or not sum(boxes.values()):
+                errors["time_boxes"] = (
+                    "Minutes must be whole numbers of 0 or more, not all 0."
+                )
+        for field in ("skill_catalogue", "development_catalogue"):
+            items = getattr(self, field)
+            if (
+                not isinstance(items, list)
+                or not items
+                or not all(isinstance(i, str) and i.strip() for i in items)
+            ):
+                errors[field] = "Give a list of one or more names."
+        checklist = self.compliance_checklist
+        if not isinstance(checklist, list) or not all(
+            isinstance(i, str)
+            or (
+                isinstance(i, dict)
+                and isinstance(i.get("check"), str)
+                and i.get("topic", "") in {"", *REGULATED_TOPICS}
+            )
+            for i in checklist
+        ):
+            errors["compliance_checklist"] = (
+                'Each item is a check, or {"topic": ..., "check": ...} with a topic of '
+                + ", ".join(REGULATED_TOPICS)
+                + "."
+            )
+        if errors:
+            raise ValidationError(errors)
 
     @classmethod
     def default(cls) -> Template:
@@ -247,8 +292,11 @@ class Session(models.Model):
             raise SessionLocked("Close the session before finalising its record.")
 
         # Settle the actions that this session dispositioned.
+        # An action another session settled in the meantime keeps that outcome.
         for disposition in self.dispositions.select_related("action"):
-            action = disposition.action
+            action = Action.objects.select_for_update().get(pk=disposition.action_id)
+            if action.status != Action.Status.OPEN:
+                continue
             if disposition.outcome == Disposition.Outcome.CARRIED:
                 if disposition.new_due_date:
                     action.due_date = disposition.new_due_date

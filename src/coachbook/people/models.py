@@ -6,6 +6,7 @@ from datetime import date
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
@@ -27,9 +28,17 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200, default="Our sales organisation")
     currency = models.CharField(max_length=3, default=settings.COACHBOOK_CURRENCY)
     fiscal_year_start_month = models.PositiveSmallIntegerField(
-        default=settings.COACHBOOK_FISCAL_YEAR_START_MONTH
+        default=settings.COACHBOOK_FISCAL_YEAR_START_MONTH,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
     )
-    data_as_of = models.DateField(null=True, blank=True)
+    data_as_of = models.DateField(
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(date(1970, 1, 1)),
+            MaxValueValidator(date(2100, 12, 31)),
+        ],
+    )
     targets_are_demo = models.BooleanField(default=False)
 
     def __str__(self) -> str:

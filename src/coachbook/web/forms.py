@@ -17,10 +17,13 @@ from coachbook.coaching.models import (
     Template,
 )
 from coachbook.coaching.rules import required_checks
-from coachbook.people.models import Person
+from coachbook.people.models import Organisation, Person
 
 DATE = forms.DateInput(attrs={"type": "date"})
 TEXT = lambda rows=2: forms.Textarea(attrs={"rows": rows})  # noqa: E731
+
+
+PLANNING_WINDOW_DAYS = 366
 
 
 class PlanSessionForm(forms.Form):
@@ -34,6 +37,15 @@ class PlanSessionForm(forms.Form):
     template = forms.ModelChoiceField(
         queryset=Template.objects.order_by("name"), empty_label=None
     )
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        today = Organisation.current().today()
+        if abs((day - today).days) > PLANNING_WINDOW_DAYS:
+            raise forms.ValidationError(
+                f"Pick a date within a year of today ({today:%-d %b %Y})."
+            )
+        return day
 
     def starts_at(self, zone: str) -> datetime:
         d = self.cleaned_data
@@ -59,6 +71,20 @@ class OpenSessionForm(forms.ModelForm):
             "expected_outcomes": "What we want out of today",
         }
         widgets = {"expected_outcomes": TEXT(3)}
+
+    def clean_duration_minutes(self) -> int:
+        minutes = self.cleaned_data["duration_minutes"]
+        if not 15 <= minutes <= 180:
+            raise forms.ValidationError("A one-on-one runs between 15 and 180 minutes.")
+        urgent = sum(
+            self.instance.agenda.filter(kind="urgent").values_list("minutes", flat=True)
+        )
+        if urgent * 2 > minutes:
+            raise forms.ValidationError(
+                f"Urgent topics already take {urgent} minutes; the five required items "
+                f"need at least as much, so allow {urgent * 2} minutes or more."
+            )
+        return minutes
 
     def clean_expected_outcomes(self) -> str:
         value = self.cleaned_data["expected_outcomes"].strip()
@@ -115,6 +141,12 @@ class DealReviewForm(forms.ModelForm):
                 widget=TEXT(),
                 initial=self.instance.extra.get(name, ""),
             )
+
+    def clean_next_step(self) -> str:
+        value = self.cleaned_data["next_step"].strip()
+        if not value:
+            raise forms.ValidationError("Say what the next step on this deal is.")
+        return value
 
     def save(self, commit: bool = True) -> DealReview:
         review = super().save(commit=False)
@@ -180,7 +212,23 @@ class SkillForm(forms.ModelForm):
         current = self.initial.get("skill") or getattr(self.instance, "skill", "")
         if current and current not in catalogue:
             choices.append((current, current))
+        self.allowed = {value for value, _ in choices}
         self.fields["skill"].widget = forms.Select(choices=choices)
+
+    def clean_skill(self) -> str:
+        skill = self.cleaned_data["skill"]
+        if skill not in self.allowed:
+            raise forms.ValidationError("Choose a skill from the template's catalogue.")
+        return skill
+
+    def clean_evidence_date(self):
+        day = self.cleaned_data.get("evidence_date")
+        session = self.instance.session
+        if day and day > session.local_date:
+            raise forms.ValidationError(
+                "Evidence is something already observed: give a date on or before the session."
+            )
+        return day
 
 
 class DevelopmentForm(forms.ModelForm):
@@ -192,7 +240,18 @@ class DevelopmentForm(forms.ModelForm):
 
     def __init__(self, *args, catalogue: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["topic"].widget = forms.Select(choices=[(t, t) for t in catalogue])
+        choices = [(t, t) for t in catalogue]
+        current = getattr(self.instance, "topic", "")
+        if current and current not in catalogue:
+            choices.append((current, current))
+        self.allowed = {value for value, _ in choices}
+        self.fields["topic"].widget = forms.Select(choices=choices)
+
+    def clean_topic(self) -> str:
+        topic = self.cleaned_data["topic"]
+        if topic not in self.allowed:
+            raise forms.ValidationError("Choose a topic from the template's catalogue.")
+        return topic
 
 
 class ActionForm(forms.ModelForm):
@@ -280,6 +339,18 @@ class DispositionForm(forms.ModelForm):
             and not (data.get("reason") or "").strip()
         ):
             self.add_error("reason", "Say why this action is dropped.")
+        action = self.instance.action if self.instance.action_id else None
+        if (
+            data.get("outcome") == Disposition.Outcome.CARRIED
+            and not data.get("new_due_date")
+            and action is not None
+            and action.due_date
+            and action.due_date < self.session.local_date
+        ):
+            self.add_error(
+                "new_due_date",
+                f"It was due on {action.due_date:%-d %b %Y}; give it a new due date.",
+            )
         return data
 
 
@@ -321,6 +392,18 @@ class CloseForm(forms.ModelForm):
             self.initial["compliance"] = session.compliance_confirmed
         else:
             del self.fields["compliance"]
+
+    def clean_next_meeting(self):
+        value = self.cleaned_data.get("next_meeting")
+        if value is None:
+            return value
+        session: Session = self.instance
+        days = (value.date() - session.local_date).days
+        if not 0 < days <= PLANNING_WINDOW_DAYS:
+            raise forms.ValidationError(
+                "Pick a date after this session and within a year of it."
+            )
+        return value
 
     def save(self, commit: bool = True) -> Session:
         session: Session = super().save(commit=False)

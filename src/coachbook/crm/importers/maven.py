@@ -111,7 +111,7 @@ class MavenImporter:
         # Every file is read and checked before anything is written; the
         # transaction is the backstop for failures while writing.
         self.report.checksum = checksum_of(
-            [p for p in self.paths.values() if p.exists()]
+            [p for p in self.paths.values() if p.is_file()]
         )
         try:
             with transaction.atomic():

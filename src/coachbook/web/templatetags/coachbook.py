@@ -1,11 +1,13 @@
 """Template filters for figures and dates kept as text in frozen briefs and records."""
 
+import re
 from datetime import date, datetime
 
 from django import template
 from django.utils.dateformat import format as format_date
 
 register = template.Library()
+ORDERED_ITEM = re.compile(r"^\d+[.)]\s")
 
 
 @register.filter
@@ -38,3 +40,25 @@ def plural(count: int | list, word: str) -> str:
 @register.filter
 def get_item(mapping: dict, key: str):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def md(value) -> str:
+    """Text made safe to drop into Markdown.
+
+    HTML is shown as text, and a line that would start a heading, list or
+    quote in the record is escaped, so notes cannot forge the record's shape.
+    """
+    if value is None:
+        return ""
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    lines = []
+    for line in text.splitlines() or [""]:
+        stripped = line.lstrip()
+        if stripped[:1] in {"#", "-", "*", "+", "|", "="} or ORDERED_ITEM.match(
+            stripped
+        ):
+            line = "\\" + stripped
+        lines.append(line)
+
+    return "\n".join(lines)

@@ -18,22 +18,23 @@ def _filename(record, ext: str) -> str:
     return f"coaching-record-{rep}-{record.number}-{record.content['date']}.{ext}"
 
 
+def _record_context(record, form: AmendmentForm) -> dict:
+    return {
+        "record": record,
+        "c": record.content,
+        "amendments": record.amendments.select_related("author"),
+        "form": form,
+        # Checked on every view: a record changed behind the product's back shows it.
+        "intact": chain_hash(record.content, record.previous_hash)
+        == record.content_hash,
+    }
+
+
 @login_required
 def record_page(request: HttpRequest, record_id: int) -> HttpResponse:
     record = get_record_for(request.user, record_id)
-    intact = chain_hash(record.content, record.previous_hash) == record.content_hash
 
-    return render(
-        request,
-        "web/record.html",
-        {
-            "record": record,
-            "c": record.content,
-            "amendments": record.amendments.select_related("author"),
-            "form": AmendmentForm(),
-            "intact": intact,
-        },
-    )
+    return render(request, "web/record.html", _record_context(record, AmendmentForm()))
 
 
 @login_required
@@ -58,16 +59,7 @@ def amend(request: HttpRequest, record_id: int) -> HttpResponse:
     form = AmendmentForm(request.POST)
     if not form.is_valid():
         return render(
-            request,
-            "web/record.html",
-            {
-                "record": record,
-                "c": record.content,
-                "amendments": record.amendments.all(),
-                "form": form,
-                "intact": True,
-            },
-            status=400,
+            request, "web/record.html", _record_context(record, form), status=400
         )
     amendment = record.amend(
         request.user, form.cleaned_data["reason"], form.cleaned_data["text"]

@@ -195,6 +195,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @login_required
+@transaction.atomic
 def plan_session(request: HttpRequest, rep_id: int) -> HttpResponse:
     rep = get_rep_for(request.user, rep_id)
     manager = rep.manager or request.user

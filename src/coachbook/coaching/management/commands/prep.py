@@ -37,7 +37,12 @@ class Command(CoachbookCommand):
                 f"No rep called '{rep}'. Check the spelling, or import the CRM data first "
                 "(coachbook import maven DIR)."
             )
-        brief = build_brief(person, as_of or Organisation.current().today())
+        as_of = as_of or Organisation.current().today()
+        if not 1970 <= as_of.year <= 2100:
+            raise CommandError(
+                f"--as-of {as_of} is out of range; give a date between 1970 and 2100."
+            )
+        brief = build_brief(person, as_of)
 
         if json:
             self.stdout.write(_json.dumps(brief, indent=2))
