@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from coachbook.web.views import home, records, sessions
+from coachbook.web.views import home, records, sessions, steps
 
 app_name = "web"
 
@@ -20,43 +20,43 @@ urlpatterns = [
     path("sessions/<int:session_id>/prepare/", sessions.prepare, name="prepare"),
     path(
         "sessions/<int:session_id>/agenda/urgent/",
-        sessions.add_urgent_topic,
+        steps.add_urgent_topic,
         name="add_urgent_topic",
     ),
     path(
         "sessions/<int:session_id>/agenda/<int:item_id>/delete/",
-        sessions.delete_urgent_topic,
+        steps.delete_urgent_topic,
         name="delete_urgent_topic",
     ),
     path(
         "sessions/<int:session_id>/agenda/send/",
-        sessions.send_agenda,
+        steps.send_agenda,
         name="send_agenda",
     ),
     path(
         "sessions/<int:session_id>/deals/<int:deal_id>/",
-        sessions.review_deal,
+        steps.review_deal,
         name="review_deal",
     ),
-    path("sessions/<int:session_id>/actions/", sessions.save_action, name="add_action"),
+    path("sessions/<int:session_id>/actions/", steps.save_action, name="add_action"),
     path(
         "sessions/<int:session_id>/actions/<int:action_id>/",
-        sessions.save_action,
+        steps.save_action,
         name="save_action",
     ),
     path(
         "sessions/<int:session_id>/actions/<int:action_id>/delete/",
-        sessions.delete_action,
+        steps.delete_action,
         name="delete_action",
     ),
     path(
         "sessions/<int:session_id>/earlier-actions/<int:action_id>/",
-        sessions.dispose_action,
+        steps.dispose_action,
         name="dispose_action",
     ),
     path(
         "sessions/<int:session_id>/steps/<slug:step>/",
-        sessions.save_step,
+        steps.save_step,
         name="save_step",
     ),
     path("sessions/<int:session_id>/finalise/", sessions.finalise, name="finalise"),

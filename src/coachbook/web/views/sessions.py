@@ -7,27 +7,18 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from coachbook.coaching import agenda
 from coachbook.coaching.audit import audit, snapshot
 from coachbook.coaching.findings import session_findings
 from coachbook.coaching.models import (
-    Action,
-    AgendaItem,
-    DealReview,
-    DevelopmentTopic,
-    Disposition,
     Session,
     SessionLocked,
-    SessionRefused,
-    SkillCoaching,
 )
 from coachbook.coaching.rules import earlier_open_actions, required_checks
-from coachbook.crm.models import Opportunity
 from coachbook.web import forms
 from coachbook.web.access import get_rep_for, get_session_for
 from coachbook.web.htmx import render_step
@@ -47,7 +38,7 @@ STEPS = [
 MORE_DEALS = 5
 
 
-def _deal_rows(
+def deal_rows(
     session: Session, bound: dict[int, Any] | None = None
 ) -> list[dict[str, Any]]:
     """The deals offered for review, highest risk first, with their review forms."""
@@ -96,6 +87,21 @@ def _progress(session, skill, topic, actions, earlier, dispositions) -> dict[str
     }
 
 
+def agenda_mail_link(session: Session) -> str:
+    """A mailto: link that opens the manager's own mail program with the agenda in it."""
+    from urllib.parse import quote
+
+    lines = [
+        f"Agenda for our one-on-one on {session.local_start:%A %-d %B %Y, %H:%M}:",
+        "",
+    ]
+    lines += [f"- {item.title} ({item.minutes} min)" for item in session.agenda.all()]
+    lines += ["", "Reply with any urgent topic you want to add."]
+    subject = f"One-on-one agenda, {session.local_start:%-d %b}"
+
+    return f"mailto:{session.rep.email}?subject={quote(subject)}&body={quote(chr(10).join(lines))}"
+
+
 def session_context(session: Session, **overrides: Any) -> dict[str, Any]:
     skill = session.skills.first()
     topic = session.development.first()
@@ -122,7 +128,7 @@ def session_context(session: Session, **overrides: Any) -> dict[str, Any]:
         "urgent_form": forms.UrgentTopicForm(),
         "agenda_mail_link": agenda_mail_link(session),
         "open_form": forms.OpenSessionForm(instance=session),
-        "deal_rows": _deal_rows(session),
+        "deal_rows": deal_rows(session),
         "deal_cap": template.deal_cap,
         "reviewed_count": session.deal_reviews.count(),
         "pipeline_form": forms.PipelineForm(instance=session),
@@ -168,7 +174,7 @@ def session_context(session: Session, **overrides: Any) -> dict[str, Any]:
     return context
 
 
-def _respond(
+def respond_step(
     request: HttpRequest, session: Session, step: str, status: int = 200, **overrides
 ) -> HttpResponse:
     if not request.htmx and status == 200:
@@ -257,278 +263,6 @@ def prepare(request: HttpRequest, session_id: int) -> HttpResponse:
             request, f"Brief refreshed as of {session.brief_as_of:%-d %b %Y}."
         )
     return redirect("web:session", session.pk)
-
-
-def _editable(request: HttpRequest, session_id: int) -> Session:
-    session = get_session_for(request.user, session_id)
-    session.check_editable()
-    return session
-
-
-@login_required
-@require_POST
-@transaction.atomic
-def save_step(request: HttpRequest, session_id: int, step: str) -> HttpResponse:
-    session = _editable(request, session_id)
-    template = session.template
-
-    if step == "open":
-        form = forms.OpenSessionForm(request.POST, instance=session)
-        if not form.is_valid():
-            return _respond(request, session, step, 400, open_form=form)
-        session.start(
-            request.user,
-            form.cleaned_data["expected_outcomes"],
-            form.cleaned_data["duration_minutes"],
-        )
-        return _respond(request, session, step)
-
-    if step == "pipeline":
-        form = forms.PipelineForm(request.POST, instance=session)
-        context_key = "pipeline_form"
-    elif step == "skill":
-        form = forms.SkillForm(
-            request.POST,
-            instance=session.skills.first() or SkillCoaching(session=session),
-            catalogue=template.skill_catalogue,
-        )
-        context_key = "skill_form"
-    elif step == "development":
-        form = forms.DevelopmentForm(
-            request.POST,
-            instance=session.development.first() or DevelopmentTopic(session=session),
-            catalogue=template.development_catalogue,
-        )
-        context_key = "development_form"
-    elif step == "close":
-        form = forms.CloseForm(request.POST, instance=session)
-        context_key = "close_form"
-    else:
-        raise Http404("No such step.")
-
-    if not form.is_valid():
-        return _respond(request, session, step, 400, **{context_key: form})
-    before = snapshot(form.instance)
-    obj = form.save()
-    audit(request.user, session, f"saved {step}", obj, before, snapshot(obj))
-    if step == "close" and "close" in request.POST:
-        return close(request, session)
-
-    return _respond(request, session, step)
-
-
-def close(request: HttpRequest, session: Session) -> HttpResponse:
-    try:
-        session.close(request.user)
-    except SessionRefused as exc:
-        return _respond(request, session, "close", 400, problems=exc.problems)
-    messages.success(
-        request, "Session closed. Check the record below, then finalise it."
-    )
-    if request.htmx:
-        # A redirect to the same page would only move to the anchor; reload it.
-        response = HttpResponse()
-        response["HX-Refresh"] = "true"
-        return response
-    return redirect(reverse("web:session", args=[session.pk]) + "#step-record")
-
-
-@login_required
-@require_POST
-def add_urgent_topic(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = _editable(request, session_id)
-    form = forms.UrgentTopicForm(request.POST)
-    if not form.is_valid():
-        return _respond(request, session, "agenda", 400, urgent_form=form)
-    try:
-        item = agenda.add_urgent_topic(
-            session,
-            request.user,
-            form.cleaned_data["title"],
-            form.cleaned_data["minutes"],
-        )
-    except ValueError as exc:
-        form.add_error("minutes", str(exc))
-        return _respond(request, session, "agenda", 400, urgent_form=form)
-    audit(request.user, session, "added urgent topic", item, after=snapshot(item))
-
-    return _respond(request, session, "agenda")
-
-
-@login_required
-@require_POST
-def delete_urgent_topic(
-    request: HttpRequest, session_id: int, item_id: int
-) -> HttpResponse:
-    session = _editable(request, session_id)
-    item = get_object_or_404(
-        AgendaItem, pk=item_id, session=session, kind=AgendaItem.Kind.URGENT
-    )
-    before = snapshot(item)
-    item.delete()
-    agenda.rebalance(session)
-    audit(request.user, session, "removed urgent topic", session, before, None)
-
-    return _respond(request, session, "agenda")
-
-
-def agenda_mail_link(session: Session) -> str:
-    """A mailto: link that opens the manager's own mail program with the agenda in it."""
-    from urllib.parse import quote
-
-    lines = [
-        f"Agenda for our one-on-one on {session.local_start:%A %-d %B %Y, %H:%M}:",
-        "",
-    ]
-    lines += [f"- {item.title} ({item.minutes} min)" for item in session.agenda.all()]
-    lines += ["", "Reply with any urgent topic you want to add."]
-    subject = f"One-on-one agenda, {session.local_start:%-d %b}"
-
-    return f"mailto:{session.rep.email}?subject={quote(subject)}&body={quote(chr(10).join(lines))}"
-
-
-@login_required
-@require_POST
-def send_agenda(request: HttpRequest, session_id: int) -> HttpResponse:
-    from django.utils import timezone
-
-    session = _editable(request, session_id)
-    session.agenda_sent_at = timezone.now()
-    session.save(update_fields=["agenda_sent_at"])
-    audit(
-        request.user,
-        session,
-        "shared agenda",
-        session,
-        after={"agenda_sent_at": session.agenda_sent_at.isoformat()},
-    )
-
-    return _respond(request, session, "agenda")
-
-
-@login_required
-@require_POST
-@transaction.atomic
-def review_deal(request: HttpRequest, session_id: int, deal_id: int) -> HttpResponse:
-    session = _editable(request, session_id)
-    offered = {
-        d["id"]: (rank, d)
-        for rank, d in enumerate(session.brief.get("open_deals", []), start=1)
-    }
-    if deal_id not in offered:
-        raise Http404("That deal is not in this session's brief.")
-    rank, deal = offered[deal_id]
-    review = session.deal_reviews.filter(opportunity_id=deal_id).first() or DealReview(
-        session=session,
-        opportunity=get_object_or_404(Opportunity, pk=deal_id),
-        risk_score=deal["risk_score"],
-        risk_rank=rank,
-        stage=deal["stage"],
-    )
-    before = snapshot(review)
-    form = forms.DealReviewForm(
-        request.POST,
-        instance=review,
-        prefix=f"deal-{deal_id}",
-        extra_fields=session.template.deal_review_fields,
-    )
-    if not form.is_valid():
-        return _respond(
-            request,
-            session,
-            "deals",
-            400,
-            deal_rows=_deal_rows(session, {deal_id: form}),
-        )
-    review = form.save(commit=False)
-    if review.pk is None:
-        review.over_cap = session.deal_reviews.count() >= session.template.deal_cap
-    review.save()
-    audit(request.user, session, "reviewed deal", review, before, snapshot(review))
-
-    return _respond(request, session, "deals")
-
-
-@login_required
-@require_POST
-@transaction.atomic
-def save_action(
-    request: HttpRequest, session_id: int, action_id: int | None = None
-) -> HttpResponse:
-    session = _editable(request, session_id)
-    if action_id is None:
-        instance, prefix = Action(session=session, rep=session.rep), "new"
-    else:
-        instance, prefix = (
-            get_object_or_404(Action, pk=action_id, session=session),
-            f"action-{action_id}",
-        )
-    before = snapshot(instance)
-    form = forms.ActionForm(
-        request.POST, instance=instance, session=session, prefix=prefix
-    )
-    if not form.is_valid():
-        if action_id is None:
-            return _respond(request, session, "actions", 400, new_action_form=form)
-        rows = session_context(session)["actions"]
-        for row in rows:
-            if row["action"].pk == action_id:
-                row["form"] = form
-        return _respond(request, session, "actions", 400, actions=rows)
-    action = form.save()
-    audit(request.user, session, "saved action", action, before, snapshot(action))
-
-    return _respond(request, session, "actions")
-
-
-@login_required
-@require_POST
-def delete_action(
-    request: HttpRequest, session_id: int, action_id: int
-) -> HttpResponse:
-    session = _editable(request, session_id)
-    action = get_object_or_404(Action, pk=action_id, session=session)
-    before = snapshot(action)
-    audit(request.user, session, "removed action", action, before, None)
-    action.delete()
-
-    return _respond(request, session, "actions")
-
-
-@login_required
-@require_POST
-@transaction.atomic
-def dispose_action(
-    request: HttpRequest, session_id: int, action_id: int
-) -> HttpResponse:
-    session = _editable(request, session_id)
-    action = get_object_or_404(earlier_open_actions(session), pk=action_id)
-    instance = session.dispositions.filter(action=action).first() or Disposition(
-        session=session, action=action
-    )
-    before = snapshot(instance)
-    form = forms.DispositionForm(
-        request.POST, instance=instance, prefix=f"disp-{action_id}", session=session
-    )
-    if not form.is_valid():
-        context = session_context(session)
-        for row in context["earlier_actions"]:
-            if row["action"].pk == action_id:
-                row["form"] = form
-        return _respond(
-            request, session, "actions", 400, earlier_actions=context["earlier_actions"]
-        )
-    disposition = form.save()
-    audit(
-        request.user,
-        session,
-        "dispositioned action",
-        disposition,
-        before,
-        snapshot(disposition),
-    )
-
-    return _respond(request, session, "actions")
 
 
 @login_required
