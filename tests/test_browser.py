@@ -151,6 +151,7 @@ def test_a_manager_runs_and_finalises_a_whole_session(
 
     # Step 7: development.
     development = step(page, "development")
+    development.get_by_label("Topic").select_option("Territory planning")
     development.get_by_label("Growth-plan goal").fill("Run a territory plan for Q1.")
     development.get_by_role("button", name="Save development topic").click()
     expect(step(page, "development")).to_contain_text("Saved")
@@ -188,7 +189,10 @@ def test_a_manager_runs_and_finalises_a_whole_session(
     download_info.value.save_as(path)
     text = path.read_text()
     assert "# Coaching record: Darcel Schlecht, 29 Dec 2017" in text
-    assert "Send the mutual action plan — owner Darcel Schlecht, due 5 Jan 2018" in text
+    assert (
+        "1. Send the mutual action plan\n   - Owner: Darcel Schlecht\n   - Due: 5 Jan 2018\n"
+        in text
+    )
     assert "Ask for the next meeting before you hang up." in text
 
 

@@ -378,14 +378,16 @@ def test_coverage_is_open_pipeline_in_the_quarter_over_quota_left(lone_rep):
 
     c = coverage(lone_rep, q4)
 
-    # Won in Q4 by 15 Nov: 20,000. Open on 15 Nov closing in Q4: 30,000 plus the
-    # 10,000 deal won later (open on the day). Left to reach: 80,000.
+    # Won in Q4 by 15 Nov: 20,000. Open on 15 Nov with an expected close in Q4:
+    # 30,000. The 10,000 deal won on 20 Nov was open on the day, but the date it
+    # would close was not known then, so it counts as undated with the 5,000
+    # deal. Left to reach: 80,000; 30,000 / 80,000 = 0.375.
     assert c.won == Decimal(20000)
-    assert c.open_amount == Decimal(40000)
+    assert c.open_amount == Decimal(30000)
     assert c.remaining == Decimal(80000)
-    assert c.coverage.value == 0.5
+    assert c.coverage.value == 0.375
     assert c.coverage.reason is None
-    assert (c.undated_count, c.undated_amount) == (1, Decimal(5000))
+    assert (c.undated_count, c.undated_amount) == (2, Decimal(15000))
 
 
 def test_coverage_says_when_the_quota_is_already_met(lone_rep):
@@ -644,3 +646,44 @@ def test_a_new_rep_in_the_team_is_judged_against_the_team(db):
         "no_account",
     }
     assert deal["risk_score"] == 30
+
+
+def test_a_brief_knows_nothing_from_after_its_date(db):
+    """On 29 Dec, deals that closed on 30 Dec were open, undated and still engaging."""
+    rep = Person.objects.get(full_name="Darcel Schlecht")
+    as_of = date(2017, 12, 29)
+    rows = [
+        r
+        for r in read_csv(MAVEN / "sales_pipeline.csv")
+        if r["sales_agent"] == rep.full_name
+    ]
+    closed_later = {
+        r["opportunity_id"]
+        for r in rows
+        if r["close_date"]
+        and r["engage_date"]
+        and r["engage_date"] <= "2017-12-29" < r["close_date"]
+    }
+    open_then = {
+        r["opportunity_id"]
+        for r in rows
+        if r["engage_date"]
+        and r["engage_date"] <= "2017-12-29"
+        and (not r["close_date"] or r["close_date"] > "2017-12-29")
+    }
+
+    brief = build_brief(rep, as_of)
+
+    assert closed_later, "the data should have deals closed after 29 Dec"
+    assert {d["external_id"] for d in brief["open_deals"]} == open_then
+    assert all(c["open_amount"] == 0 for c in brief["coverage"])
+    assert {c["undated_open_deals"] for c in brief["coverage"]} == {len(open_then)}
+    created = brief["changes_since_last_session"]["created"]
+    assert {d["stage"] for d in created if d["external_id"] in closed_later} <= {
+        "Engaging"
+    }
+    assert all(
+        d["close_date"] is None
+        for d in brief["open_deals"]
+        if d["external_id"] in closed_later
+    )

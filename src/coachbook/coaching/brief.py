@@ -328,8 +328,18 @@ def _changes(rep: Person, since: date, as_of: date) -> dict[str, Any]:
     ).select_related("opportunity")
 
     result: dict[str, list] = {"created": [], "stage_moves": [], "won": [], "lost": []}
-    for deal in created.order_by("created_on", "external_id"):
-        result["created"].append(_deal_line(deal, deal.created_on, stage=deal.stage))
+    # A deal created in the window but closed after `as_of` shows the stage it
+    # had on `as_of`, not its later outcome.
+    created = list(created.order_by("created_on", "external_id"))
+    later = [d.pk for d in created if d.close_date and d.close_date > as_of]
+    stage_then = dict(
+        StageChange.objects.filter(opportunity__in=later, changed_on__lte=as_of)
+        .order_by("opportunity_id", "changed_on", "pk")
+        .values_list("opportunity_id", "to_stage")
+    )
+    for deal in created:
+        stage = stage_then.get(deal.pk, deal.stage) if deal.pk in later else deal.stage
+        result["created"].append(_deal_line(deal, deal.created_on, stage=stage))
     for change in moves.order_by("changed_on", "pk"):
         deal = change.opportunity
         if not change.from_stage:

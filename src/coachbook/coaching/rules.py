@@ -13,7 +13,7 @@ from coachbook.coaching.models import Action, AgendaItem, Disposition, Session
 
 # Topics that belong in another meeting (HR, compensation, formal review).
 ELSEWHERE_TOPICS = {
-    "compensation": r"\b(compensation|salary|salaries|pay rise|bonus(es)?|commission plan|pay cut)\b",
+    "compensation": r"\b(compensation|salary|salaries|pay rise|bonus(es)?|commissions?|pay cut|payout)\b",
     "discipline": r"\b(disciplinary|discipline|written warning|final warning|misconduct)\b",
     "formal performance review": r"\b(performance review|performance improvement plan|\bPIP\b|appraisal)\b",
 }

@@ -166,10 +166,16 @@ def coverage_for(
     currency: str,
 ) -> Coverage:
     target = Target.objects.filter(rep_id=rep_id, period_start=quarter.start).first()
+    # A deal that closed after `as_of` was open then, but the date it closed on
+    # was not known then; only a still-open deal's close date is an expectation.
+    expected = Q(status=Opportunity.Status.OPEN, close_date__isnull=False)
     in_quarter = open_qs.filter(
-        currency=currency, close_date__gte=quarter.start, close_date__lte=quarter.end
+        expected,
+        currency=currency,
+        close_date__gte=quarter.start,
+        close_date__lte=quarter.end,
     ).aggregate(total=Sum("amount"))["total"]
-    undated = open_qs.filter(close_date__isnull=True, status=Opportunity.Status.OPEN)
+    undated = open_qs.exclude(expected)
 
     return Coverage(
         quarter=quarter,

@@ -137,6 +137,10 @@ class SkillForm(forms.ModelForm):
             choices.append((current, current))
         self.allowed = {value for value, _ in choices}
         self.fields["skill"].widget = forms.Select(choices=choices)
+        self.fields["evidence_kind"].choices = [
+            ("", "— choose —"),
+            *SkillCoaching.Evidence.choices,
+        ]
 
     def clean_skill(self) -> str:
         skill = self.cleaned_data["skill"]
@@ -168,7 +172,9 @@ class DevelopmentForm(forms.ModelForm):
         if current and current not in catalogue:
             choices.append((current, current))
         self.allowed = {value for value, _ in choices}
-        self.fields["topic"].widget = forms.Select(choices=choices)
+        self.fields["topic"].widget = forms.Select(
+            choices=[("", "— choose —"), *choices]
+        )
 
     def clean_topic(self) -> str:
         topic = self.cleaned_data["topic"]

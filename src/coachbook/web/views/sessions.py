@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from coachbook.coaching.models import (
     SessionLocked,
 )
 from coachbook.coaching.rules import earlier_open_actions, required_checks
+from coachbook.people.models import Person
 from coachbook.web import forms
 from coachbook.web.access import get_rep_for, get_session_for
 from coachbook.web.htmx import render_step
@@ -75,7 +77,11 @@ def _progress(session, skill, topic, actions, earlier, dispositions) -> dict[str
         "brief": session.brief is not None,
         "agenda": bool(session.agenda_sent_at or session.time_confirmed),
         "open": session.time_confirmed,
-        "deals": session.deal_reviews.exists(),
+        # Done once the planned number of deals (or every open deal) is reviewed.
+        "deals": session.deal_reviews.count()
+        >= min(
+            session.template.deal_cap, (session.brief or {}).get("open_deal_count", 0)
+        ),
         "pipeline": any(
             getattr(session, f).strip() for f in forms.PipelineForm.Meta.fields
         ),
@@ -239,15 +245,19 @@ def plan_session(request: HttpRequest, rep_id: int) -> HttpResponse:
     )
 
 
-def _suggested_date(rep):
+def _suggested_date(rep: Person) -> date:
+    """The rep's next one-on-one by cadence, moved off a weekend."""
     last = Session.objects.filter(rep=rep).order_by("-scheduled_at").first()
-    from datetime import timedelta
-
     if last:
-        return (
+        day = (
             last.next_meeting_at or last.scheduled_at + timedelta(days=rep.cadence_days)
         ).date()
-    return rep.local_today()
+    else:
+        day = rep.local_today()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+
+    return day
 
 
 @login_required
