@@ -503,3 +503,26 @@ def test_a_template_with_broken_settings_is_refused_by_its_own_checks(db):
         template.full_clean()
 
     assert set(refused.value.message_dict) == {"time_boxes", "compliance_checklist"}
+
+
+def test_a_time_the_clocks_skip_is_refused(client, manager):
+    manager.time_zone = "America/Chicago"
+    manager.save()
+    rep = person("Gladys Colclough")
+
+    response = client.post(
+        f"/reps/{rep.pk}/sessions/new/",
+        {
+            "date": "2018-03-11",
+            "start": "02:30",
+            "duration_minutes": "45",
+            "template": "1",
+        },
+    )
+
+    assert response.status_code == 400
+    assert (
+        "does not happen exactly once on that day in America/Chicago"
+        in response.content.decode()
+    )
+    assert not Session.objects.filter(rep=rep).exists()

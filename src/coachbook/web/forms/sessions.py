@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -25,6 +25,27 @@ class PlanSessionForm(forms.Form):
         queryset=Template.objects.order_by("name"), empty_label=None
     )
 
+    def __init__(self, *args, zone: str = "UTC", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo(zone)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date") and data.get("start"):
+            # A wall-clock time the clocks skip or repeat on a daylight-saving day
+            # would silently become another time; ask for one that exists once.
+            local = datetime.combine(data["date"], data["start"])
+            there = local.replace(tzinfo=self.zone)
+            back = there.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None)
+            folded = local.replace(tzinfo=self.zone, fold=1).utcoffset()
+            if back != local or folded != there.utcoffset():
+                self.add_error(
+                    "start",
+                    f"{data['start']:%H:%M} does not happen exactly once on that day in "
+                    f"{self.zone.key} (the clocks change); pick another time.",
+                )
+        return data
+
     def clean_date(self):
         day = self.cleaned_data["date"]
         today = Organisation.current().today()
@@ -34,9 +55,9 @@ class PlanSessionForm(forms.Form):
             )
         return day
 
-    def starts_at(self, zone: str) -> datetime:
+    def starts_at(self) -> datetime:
         d = self.cleaned_data
-        return datetime.combine(d["date"], d["start"]).replace(tzinfo=ZoneInfo(zone))
+        return datetime.combine(d["date"], d["start"]).replace(tzinfo=self.zone)
 
 
 class OpenSessionForm(forms.ModelForm):

@@ -212,13 +212,15 @@ def plan_session(request: HttpRequest, rep_id: int) -> HttpResponse:
     rep = get_rep_for(request.user, rep_id)
     manager = rep.manager or request.user
     form = forms.PlanSessionForm(
-        request.POST or None, initial={"date": _suggested_date(rep)}
+        request.POST or None,
+        initial={"date": _suggested_date(rep)},
+        zone=manager.time_zone,
     )
     if request.method == "POST" and form.is_valid():
         session = Session.objects.plan(
             manager,
             rep,
-            form.starts_at(manager.time_zone),
+            form.starts_at(),
             form.cleaned_data["duration_minutes"],
             form.cleaned_data["template"],
         )
