@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from coachbook.coaching.models import SessionLocked
 
@@ -24,6 +25,8 @@ class SessionLockedMiddleware:
             return None
         messages.error(request, str(exception))
         target = request.headers.get("referer") or "/"
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+            target = "/"
         if getattr(request, "htmx", False):
             response = HttpResponse()
             response["HX-Redirect"] = target
