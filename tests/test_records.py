@@ -235,3 +235,23 @@ def test_the_markdown_export_reads_as_the_record(record):
     assert SUMMARY in text
     assert "Action 2 is due on 12 Dec." in text
     assert "Reason: Wrong due date" in text
+
+
+def test_the_next_session_downloads_as_a_calendar_invite(db, client):
+    import icalendar
+
+    session, record = finalised_session()
+    client.force_login(session.manager)
+
+    response = client.get(f"/records/{record.pk}/download.ics")
+
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    event = icalendar.Calendar.from_ical(response.content).walk("VEVENT")[0]
+    starts = event.decoded("dtstart")
+    assert starts == session.next_meeting_at
+    assert str(starts.tzinfo) == session.time_zone
+    assert event.decoded("duration") == timedelta(minutes=session.duration_minutes)
+    assert (
+        event["summary"]
+        == f"One-on-one: {session.manager.full_name} and {session.rep.full_name}"
+    )

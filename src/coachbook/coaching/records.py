@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import icalendar
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 
@@ -162,3 +164,28 @@ def as_markdown(record: Record) -> str:
             "amendments": record.amendments.select_related("author"),
         },
     )
+
+
+def as_ics(record: Record) -> bytes | None:
+    """A calendar invite for the next one-on-one agreed in this record, or None."""
+    content = record.content
+    if not content.get("next_meeting_at"):
+        return None
+    zone = ZoneInfo(content["time_zone"])
+    starts = datetime.fromisoformat(content["next_meeting_at"]).astimezone(zone)
+    follow_ups = "\n".join(f"- {item}" for item in content.get("top_follow_ups", []))
+
+    event = icalendar.Event()
+    event.add("uid", f"coachbook-record-{record.pk}-next-session")
+    event.add("dtstamp", record.created_at)
+    event.add("dtstart", starts)
+    event.add("duration", timedelta(minutes=content["duration_minutes"]))
+    event.add("summary", f"One-on-one: {content['manager']} and {content['rep']}")
+    event.add("description", "Follow-ups from the last session:\n" + follow_ups)
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//coachbook//coaching sessions//EN")
+    calendar.add("version", "2.0")
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+
+    return calendar.to_ical()

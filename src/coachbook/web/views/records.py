@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from coachbook.coaching.records import as_json, as_markdown, chain_hash
+from coachbook.coaching.records import as_ics, as_json, as_markdown, chain_hash
 from coachbook.web.access import get_record_for
 from coachbook.web.forms import AmendmentForm
 
@@ -40,12 +40,14 @@ def record_page(request: HttpRequest, record_id: int) -> HttpResponse:
 @login_required
 def download(request: HttpRequest, record_id: int, fmt: str) -> HttpResponse:
     record = get_record_for(request.user, record_id)
-    if fmt not in ("md", "json"):
-        raise Http404("Records download as .md or .json.")
     if fmt == "json":
         body, mime = as_json(record), "application/json"
-    else:
+    elif fmt == "md":
         body, mime = as_markdown(record), "text/markdown; charset=utf-8"
+    elif fmt == "ics" and (invite := as_ics(record)):
+        body, mime = invite, "text/calendar; charset=utf-8"
+    else:
+        raise Http404("Records download as .md, .json or .ics.")
     response = HttpResponse(body, content_type=mime)
     response["Content-Disposition"] = f'attachment; filename="{_filename(record, fmt)}"'
 
