@@ -6,144 +6,245 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('coaching', '0001_initial'),
-        ('crm', '0001_initial'),
+        ("coaching", "0001_initial"),
+        ("crm", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='action',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_actions', to=settings.AUTH_USER_MODEL),
+            model_name="action",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="owned_actions",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='action',
-            name='rep',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='coaching_actions', to=settings.AUTH_USER_MODEL),
+            model_name="action",
+            name="rep",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="coaching_actions",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='agendaitem',
-            name='added_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL),
+            model_name="agendaitem",
+            name="added_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='amendment',
-            name='author',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="amendment",
+            name="author",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='actor',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="auditevent",
+            name="actor",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='dealreview',
-            name='opportunity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='crm.opportunity'),
+            model_name="dealreview",
+            name="opportunity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, to="crm.opportunity"
+            ),
         ),
         migrations.AddField(
-            model_name='disposition',
-            name='action',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dispositions', to='coaching.action'),
+            model_name="disposition",
+            name="action",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="dispositions",
+                to="coaching.action",
+            ),
         ),
         migrations.AddField(
-            model_name='record',
-            name='created_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="record",
+            name="created_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='record',
-            name='previous',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='next_record', to='coaching.record'),
+            model_name="record",
+            name="previous",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="next_record",
+                to="coaching.record",
+            ),
         ),
         migrations.AddField(
-            model_name='record',
-            name='rep',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to=settings.AUTH_USER_MODEL),
+            model_name="record",
+            name="rep",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="records",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='amendment',
-            name='record',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='amendments', to='coaching.record'),
+            model_name="amendment",
+            name="record",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="amendments",
+                to="coaching.record",
+            ),
         ),
         migrations.AddField(
-            model_name='session',
-            name='manager',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sessions_run', to=settings.AUTH_USER_MODEL),
+            model_name="session",
+            name="manager",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="sessions_run",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='session',
-            name='rep',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to=settings.AUTH_USER_MODEL),
+            model_name="session",
+            name="rep",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="sessions",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='record',
-            name='session',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='record', to='coaching.session'),
+            model_name="record",
+            name="session",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="record",
+                to="coaching.session",
+            ),
         ),
         migrations.AddField(
-            model_name='disposition',
-            name='session',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dispositions', to='coaching.session'),
+            model_name="disposition",
+            name="session",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="dispositions",
+                to="coaching.session",
+            ),
         ),
         migrations.AddField(
-            model_name='developmenttopic',
-            name='session',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='development', to='coaching.session'),
+            model_name="developmenttopic",
+            name="session",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="development",
+                to="coaching.session",
+            ),
         ),
         migrations.AddField(
-            model_name='dealreview',
-            name='session',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deal_reviews', to='coaching.session'),
+            model_name="dealreview",
+            name="session",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deal_reviews",
+                to="coaching.session",
+            ),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='session',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit', to='coaching.session'),
+            model_name="auditevent",
+            name="session",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="audit",
+                to="coaching.session",
+            ),
         ),
         migrations.AddField(
-            model_name='agendaitem',
-            name='session',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agenda', to='coaching.session'),
+            model_name="agendaitem",
+            name="session",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="agenda",
+                to="coaching.session",
+            ),
         ),
         migrations.AddField(
-            model_name='action',
-            name='session',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='coaching.session'),
+            model_name="action",
+            name="session",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="actions",
+                to="coaching.session",
+            ),
         ),
         migrations.AddField(
-            model_name='skillcoaching',
-            name='session',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='skills', to='coaching.session'),
+            model_name="skillcoaching",
+            name="session",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="skills",
+                to="coaching.session",
+            ),
         ),
         migrations.AddField(
-            model_name='session',
-            name='template',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='coaching.template'),
+            model_name="session",
+            name="template",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, to="coaching.template"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='amendment',
-            constraint=models.UniqueConstraint(fields=('record', 'number'), name='amendment_number_once'),
+            model_name="amendment",
+            constraint=models.UniqueConstraint(
+                fields=("record", "number"), name="amendment_number_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='record',
-            constraint=models.UniqueConstraint(fields=('rep', 'number'), name='record_number_once'),
+            model_name="record",
+            constraint=models.UniqueConstraint(
+                fields=("rep", "number"), name="record_number_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='disposition',
-            constraint=models.UniqueConstraint(fields=('session', 'action'), name='disposition_once'),
+            model_name="disposition",
+            constraint=models.UniqueConstraint(
+                fields=("session", "action"), name="disposition_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dealreview',
-            constraint=models.UniqueConstraint(fields=('session', 'opportunity'), name='review_deal_once'),
+            model_name="dealreview",
+            constraint=models.UniqueConstraint(
+                fields=("session", "opportunity"), name="review_deal_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(fields=['rep', 'scheduled_at'], name='coaching_se_rep_id_c87105_idx'),
+            model_name="session",
+            index=models.Index(
+                fields=["rep", "scheduled_at"], name="coaching_se_rep_id_c87105_idx"
+            ),
         ),
     ]

@@ -5,116 +5,235 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ImportRun',
+            name="ImportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=40)),
-                ('location', models.CharField(max_length=500)),
-                ('checksum', models.CharField(max_length=64)),
-                ('status', models.CharField(choices=[('applied', 'Applied'), ('refused', 'Refused')], max_length=8)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('counts', models.JSONField(default=dict)),
-                ('rejected', models.JSONField(default=list)),
-                ('notes', models.JSONField(default=list)),
-                ('data_as_of', models.DateField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("source", models.CharField(max_length=40)),
+                ("location", models.CharField(max_length=500)),
+                ("checksum", models.CharField(max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("applied", "Applied"), ("refused", "Refused")],
+                        max_length=8,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("counts", models.JSONField(default=dict)),
+                ("rejected", models.JSONField(default=list)),
+                ("notes", models.JSONField(default=list)),
+                ("data_as_of", models.DateField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-started_at'],
+                "ordering": ["-started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Opportunity',
+            name="Opportunity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=100, unique=True)),
-                ('source', models.CharField(max_length=40)),
-                ('name', models.CharField(max_length=300)),
-                ('stage', models.CharField(max_length=100)),
-                ('stage_position', models.PositiveSmallIntegerField(default=0)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('won', 'Won'), ('lost', 'Lost')], max_length=4)),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('amount_is_list_price', models.BooleanField(default=False)),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('created_on', models.DateField(blank=True, null=True)),
-                ('stage_entered_on', models.DateField(blank=True, null=True)),
-                ('close_date', models.DateField(blank=True, null=True)),
-                ('next_step', models.TextField(blank=True, null=True)),
-                ('decision_process', models.TextField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=100, unique=True)),
+                ("source", models.CharField(max_length=40)),
+                ("name", models.CharField(max_length=300)),
+                ("stage", models.CharField(max_length=100)),
+                ("stage_position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("won", "Won"), ("lost", "Lost")],
+                        max_length=4,
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=14, null=True
+                    ),
+                ),
+                ("amount_is_list_price", models.BooleanField(default=False)),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                ("created_on", models.DateField(blank=True, null=True)),
+                ("stage_entered_on", models.DateField(blank=True, null=True)),
+                ("close_date", models.DateField(blank=True, null=True)),
+                ("next_step", models.TextField(blank=True, null=True)),
+                ("decision_process", models.TextField(blank=True, null=True)),
             ],
             options={
-                'verbose_name_plural': 'opportunities',
+                "verbose_name_plural": "opportunities",
             },
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('series', models.CharField(blank=True, max_length=100)),
-                ('list_price', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('currency', models.CharField(default='USD', max_length=3)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("series", models.CharField(blank=True, max_length=100)),
+                ("list_price", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("currency", models.CharField(default="USD", max_length=3)),
             ],
         ),
         migrations.CreateModel(
-            name='StageChange',
+            name="StageChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_stage', models.CharField(blank=True, max_length=100)),
-                ('to_stage', models.CharField(max_length=100)),
-                ('changed_on', models.DateField()),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('close_date', models.DateField(blank=True, null=True)),
-                ('derived', models.BooleanField(default=False, help_text='Worked out from dates on the deal, not a history file.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("from_stage", models.CharField(blank=True, max_length=100)),
+                ("to_stage", models.CharField(max_length=100)),
+                ("changed_on", models.DateField()),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=14, null=True
+                    ),
+                ),
+                ("close_date", models.DateField(blank=True, null=True)),
+                (
+                    "derived",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Worked out from dates on the deal, not a history file.",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['changed_on', 'pk'],
+                "ordering": ["changed_on", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Target',
+            name="Target",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(help_text='Fiscal quarter, e.g. FY2017-Q4', max_length=12)),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('quota', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('coverage_ratio', models.DecimalField(decimal_places=2, default=3, max_digits=5)),
-                ('is_demo', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        help_text="Fiscal quarter, e.g. FY2017-Q4", max_length=12
+                    ),
+                ),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                ("quota", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                (
+                    "coverage_ratio",
+                    models.DecimalField(decimal_places=2, default=3, max_digits=5),
+                ),
+                ("is_demo", models.BooleanField(default=False)),
             ],
         ),
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=200, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('sector', models.CharField(blank=True, max_length=100)),
-                ('office_location', models.CharField(blank=True, max_length=100)),
-                ('employees', models.PositiveIntegerField(blank=True, null=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='subsidiaries', to='crm.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=200, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("sector", models.CharField(blank=True, max_length=100)),
+                ("office_location", models.CharField(blank=True, max_length=100)),
+                ("employees", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="subsidiaries",
+                        to="crm.account",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=100, unique=True)),
-                ('kind', models.CharField(choices=[('call', 'Call'), ('email', 'Email'), ('meeting', 'Meeting'), ('task', 'Task')], max_length=10)),
-                ('occurred_at', models.DateTimeField()),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activities', to='crm.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=100, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("call", "Call"),
+                            ("email", "Email"),
+                            ("meeting", "Meeting"),
+                            ("task", "Task"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="activities",
+                        to="crm.account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'activities',
+                "verbose_name_plural": "activities",
             },
         ),
     ]

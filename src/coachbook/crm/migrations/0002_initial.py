@@ -6,73 +6,122 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('crm', '0001_initial'),
+        ("crm", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='activity',
-            name='rep',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activities', to=settings.AUTH_USER_MODEL),
+            model_name="activity",
+            name="rep",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="activities",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='importrun',
-            name='run_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL),
+            model_name="importrun",
+            name="run_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='account',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deals', to='crm.account'),
+            model_name="opportunity",
+            name="account",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="deals",
+                to="crm.account",
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deals', to=settings.AUTH_USER_MODEL),
+            model_name="opportunity",
+            name="owner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="deals",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='opportunity',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activities', to='crm.opportunity'),
+            model_name="activity",
+            name="opportunity",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="activities",
+                to="crm.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='product',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deals', to='crm.product'),
+            model_name="opportunity",
+            name="product",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="deals",
+                to="crm.product",
+            ),
         ),
         migrations.AddField(
-            model_name='stagechange',
-            name='opportunity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_changes', to='crm.opportunity'),
+            model_name="stagechange",
+            name="opportunity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="stage_changes",
+                to="crm.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='target',
-            name='rep',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to=settings.AUTH_USER_MODEL),
+            model_name="target",
+            name="rep",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="targets",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['owner', 'status'], name='crm_opportu_owner_i_0d8158_idx'),
+            model_name="opportunity",
+            index=models.Index(
+                fields=["owner", "status"], name="crm_opportu_owner_i_0d8158_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['owner', 'close_date'], name='crm_opportu_owner_i_c2db75_idx'),
+            model_name="opportunity",
+            index=models.Index(
+                fields=["owner", "close_date"], name="crm_opportu_owner_i_c2db75_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='stagechange',
-            index=models.Index(fields=['changed_on'], name='crm_stagech_changed_15d08a_idx'),
+            model_name="stagechange",
+            index=models.Index(
+                fields=["changed_on"], name="crm_stagech_changed_15d08a_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stagechange',
-            constraint=models.UniqueConstraint(fields=('opportunity', 'to_stage', 'changed_on'), name='stage_change_once'),
+            model_name="stagechange",
+            constraint=models.UniqueConstraint(
+                fields=("opportunity", "to_stage", "changed_on"),
+                name="stage_change_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='target',
-            constraint=models.UniqueConstraint(fields=('rep', 'period_start'), name='target_once'),
+            model_name="target",
+            constraint=models.UniqueConstraint(
+                fields=("rep", "period_start"), name="target_once"
+            ),
         ),
     ]
