@@ -39,7 +39,7 @@ def audit(
         actor=actor,
         session=session,
         action=action,
-        object_type=obj._meta.model_name,
+        object_type=obj._meta.model_name or type(obj).__name__.lower(),
         object_id=str(obj.pk),
         before=before,
         after=after,

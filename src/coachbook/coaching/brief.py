@@ -181,7 +181,7 @@ def _deals(
         last_activity=last_activity,
         max_stage_position=max_position,
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for deal in deals:
         reasons = deal_reasons(deal, stage_at[deal.pk], ctx)
         since = entered[deal.pk]
@@ -330,14 +330,14 @@ def _changes(rep: Person, since: date, as_of: date) -> dict[str, Any]:
     result: dict[str, list] = {"created": [], "stage_moves": [], "won": [], "lost": []}
     # A deal created in the window but closed after `as_of` shows the stage it
     # had on `as_of`, not its later outcome.
-    created = list(created.order_by("created_on", "external_id"))
-    later = [d.pk for d in created if d.close_date and d.close_date > as_of]
+    created_deals = list(created.order_by("created_on", "external_id"))
+    later = [d.pk for d in created_deals if d.close_date and d.close_date > as_of]
     stage_then = dict(
         StageChange.objects.filter(opportunity__in=later, changed_on__lte=as_of)
         .order_by("opportunity_id", "changed_on", "pk")
         .values_list("opportunity_id", "to_stage")
     )
-    for deal in created:
+    for deal in created_deals:
         stage = stage_then.get(deal.pk, deal.stage) if deal.pk in later else deal.stage
         result["created"].append(_deal_line(deal, deal.created_on, stage=stage))
     for change in moves.order_by("changed_on", "pk"):
@@ -372,7 +372,9 @@ def _open_actions(
             session__scheduled_at__lt=session.scheduled_at
         )
     else:
-        actions = [a for a in actions if a.session.local_date <= as_of]
+        actions = actions.filter(
+            pk__in=[a.pk for a in actions if a.session.local_date <= as_of]
+        )
 
     return [
         {

@@ -25,4 +25,4 @@ def reps_coached_by(person: Person) -> QuerySet[Person]:
 
 
 def can_coach(person: Person, rep: Person) -> bool:
-    return rep.team_id is not None and rep.team.manager_id == person.pk
+    return rep.team is not None and rep.team.manager_id == person.pk

@@ -16,7 +16,8 @@ class PersonAdmin(UserAdmin):
     ]
     list_filter = ["role", "team"]
     search_fields = ["full_name", "username"]
-    fieldsets = UserAdmin.fieldsets + (
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
         (
             "Coaching",
             {

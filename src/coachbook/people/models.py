@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import date
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -117,7 +118,7 @@ class Person(AbstractUser):
     level = models.CharField(max_length=40, blank=True)
     external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
 
-    objects = PersonManager()
+    objects: ClassVar[PersonManager] = PersonManager()
 
     class Meta:
         verbose_name = "person"
@@ -132,7 +133,7 @@ class Person(AbstractUser):
 
     @property
     def manager(self) -> Person | None:
-        return self.team.manager if self.team_id else None
+        return self.team.manager if self.team else None
 
     def local_today(self) -> date:
         org = Organisation.current()

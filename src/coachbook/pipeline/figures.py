@@ -78,7 +78,7 @@ def closed_between(
 
 
 def win_rate(owners: Iterable[int], as_of: date, days: int = TRAILING_DAYS) -> Figure:
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for status in closed_between(
         owners, as_of - timedelta(days=days), as_of
     ).values_list("status", flat=True):
@@ -101,6 +101,7 @@ def median_cycle_days(
         )
         .exclude(created_on__isnull=True)
         .values_list("created_on", "close_date")
+        if started and closed
     ]
     if not spans:
         return Figure.missing(
@@ -153,9 +154,9 @@ class Coverage:
                 "so none can be placed in a quarter"
             )
 
-        return ratio(
-            float(self.open_amount), float(self.remaining), "nothing left to reach"
-        )
+        left = self.quota - self.won
+
+        return ratio(float(self.open_amount), float(left), "nothing left to reach")
 
 
 def coverage_for(

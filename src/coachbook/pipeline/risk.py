@@ -45,7 +45,7 @@ class RiskContext:
 
     as_of: date
     stage_p75_days: dict[str, float]
-    stage_entered: dict[int, date]
+    stage_entered: dict[int, date | None]
     close_date_pushes: dict[int, int]
     amount_cut: dict[int, bool]
     last_activity: dict[int, date] | None

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django_htmx.middleware import HtmxDetails
 
 from coachbook.coaching.models import Record, Session
 from coachbook.people.access import can_coach
 from coachbook.people.models import Person
+
+
+class CoachbookRequest(HttpRequest):
+    """A request behind the login: its user is a Person, and htmx says how it came."""
+
+    user: Person
+    htmx: HtmxDetails
 
 
 def get_rep_for(user: Person, rep_id: int) -> Person:

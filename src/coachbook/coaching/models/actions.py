@@ -8,7 +8,7 @@ from coachbook.coaching.models.sessions import Session
 from coachbook.people.models import Person
 
 
-class ActionQuerySet(models.QuerySet):
+class ActionQuerySet(models.QuerySet["Action"]):
     def open(self) -> ActionQuerySet:
         return self.filter(status=Action.Status.OPEN)
 

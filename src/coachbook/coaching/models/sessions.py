@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from coachbook.coaching.models.records import Record
 
 
-class SessionQuerySet(models.QuerySet):
+class SessionQuerySet(models.QuerySet["Session"]):
     def for_rep(self, rep: Person) -> SessionQuerySet:
         return self.filter(rep=rep)
 

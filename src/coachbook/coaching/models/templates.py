@@ -77,7 +77,14 @@ class Template(models.Model):
 
     @classmethod
     def default(cls) -> Template:
-        return (
+        """The template marked as default, else the oldest one."""
+        template = (
             cls.objects.filter(is_default=True).first()
             or cls.objects.order_by("pk").first()
         )
+        if template is None:
+            raise cls.DoesNotExist(
+                "No coaching template exists; run the migrations to add the default one."
+            )
+
+        return template

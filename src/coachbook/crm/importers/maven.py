@@ -244,9 +244,10 @@ class MavenImporter:
         company, _ = Team.objects.get_or_create(
             kind=Team.Kind.COMPANY, parent=None, defaults={"name": org.name}
         )
-        people = {
+        people: dict[str, Person] = {
             p.external_id: p
             for p in Person.objects.filter(external_id__startswith="maven:")
+            if p.external_id
         }
         reps: dict[str, Person] = {}
         seen: set[str] = set()
@@ -347,7 +348,7 @@ class MavenImporter:
             deal = self._deal(number, row, accounts, products, reps, quirks)
             if deal is None:
                 continue
-            external_id = deal.values["external_id"]
+            external_id = str(deal.values["external_id"])
             if external_id in deals:
                 self.report.reject(
                     FILES["pipeline"][0],
@@ -366,8 +367,9 @@ class MavenImporter:
     def _deal(self, number, row, accounts, products, reps, quirks) -> _Deal | None:
         file = FILES["pipeline"][0]
 
-        def reject(field: str, reason: str) -> None:
+        def reject(field: str, reason: str) -> _Deal | None:
             self.report.reject(file, number, field, reason)
+            return None
 
         if not row["opportunity_id"]:
             return reject("opportunity_id", "opportunity_id is empty")

@@ -6,7 +6,7 @@ from django import forms
 
 from coachbook.coaching.models import Action, Disposition, Session
 from coachbook.people.models import Person
-from coachbook.web.forms.widgets import DATE, TEXT
+from coachbook.web.forms.widgets import DATE, TEXT, choice_field, model_choice_field
 
 
 class ActionForm(forms.ModelForm):
@@ -40,8 +40,9 @@ class ActionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.session = session
         owners = Person.objects.filter(pk__in=[session.rep_id, session.manager_id])
-        self.fields["owner"].queryset = owners
-        self.fields["owner"].empty_label = "— choose an owner —"
+        owner = model_choice_field(self, "owner")
+        owner.queryset = owners
+        owner.empty_label = "— choose an owner —"
         for name in self.Meta.fields:
             self.fields[name].required = True
 
@@ -74,7 +75,7 @@ class DispositionForm(forms.ModelForm):
     def __init__(self, *args, session: Session, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.session = session
-        self.fields["outcome"].choices = [
+        choice_field(self, "outcome").choices = [
             ("", "— choose —"),
             *Disposition.Outcome.choices,
         ]

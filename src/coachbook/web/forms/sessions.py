@@ -10,7 +10,7 @@ from django import forms
 from coachbook.coaching.models import Session, Template
 from coachbook.coaching.rules import required_checks
 from coachbook.people.models import Organisation
-from coachbook.web.forms.widgets import DATE, PLANNING_WINDOW_DAYS, TEXT
+from coachbook.web.forms.widgets import DATE, PLANNING_WINDOW_DAYS, TEXT, choice_field
 
 
 class PlanSessionForm(forms.Form):
@@ -132,7 +132,7 @@ class CloseForm(forms.ModelForm):
             self.initial[f"follow_up_{i}"] = text
         checks = [check for _, check in required_checks(session)]
         if checks:
-            self.fields["compliance"].choices = [(c, c) for c in checks]
+            choice_field(self, "compliance").choices = [(c, c) for c in checks]
             self.initial["compliance"] = session.compliance_confirmed
         else:
             del self.fields["compliance"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 
 from coachbook.coaching.models import (
@@ -10,7 +12,7 @@ from coachbook.coaching.models import (
     Session,
     SkillCoaching,
 )
-from coachbook.web.forms.widgets import DATE, TEXT
+from coachbook.web.forms.widgets import DATE, TEXT, choice_field
 
 
 class EscalateSelect(forms.NullBooleanSelect):
@@ -49,9 +51,9 @@ class DealReviewForm(forms.ModelForm):
             "escalate": EscalateSelect(),
         }
 
-    def __init__(self, *args, extra_fields: list[str] = (), **kwargs) -> None:
+    def __init__(self, *args, extra_fields: Sequence[str] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["close_confidence"].choices = [
+        choice_field(self, "close_confidence").choices = [
             ("", "— choose —"),
             *DealReview.Confidence.choices,
         ]
@@ -137,7 +139,7 @@ class SkillForm(forms.ModelForm):
             choices.append((current, current))
         self.allowed = {value for value, _ in choices}
         self.fields["skill"].widget = forms.Select(choices=choices)
-        self.fields["evidence_kind"].choices = [
+        choice_field(self, "evidence_kind").choices = [
             ("", "— choose —"),
             *SkillCoaching.Evidence.choices,
         ]

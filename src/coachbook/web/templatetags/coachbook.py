@@ -17,13 +17,14 @@ def day(value: str | date | None) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = (
+            parsed: date = (
                 datetime.fromisoformat(value)
                 if "T" in value
                 else date.fromisoformat(value)
             )
         except ValueError:
             return value
+        value = parsed
     if isinstance(value, datetime):
         return format_date(value, "D j M Y, H:i")
 

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max, Min, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from coachbook.coaching.brief import build_brief
 from coachbook.coaching.models import Action, Record, Session
 from coachbook.people.access import reps_coached_by
 from coachbook.people.models import Organisation
+from coachbook.web.access import CoachbookRequest
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: CoachbookRequest) -> HttpResponse:
     today = Organisation.current().today()
     reps = reps_coached_by(request.user).annotate(
         last_session=Max(
@@ -45,10 +47,10 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("rep")
         .order_by("scheduled_at")
     )
-    next_by_rep = {}
+    next_by_rep: dict[int, Session] = {}
     for session in upcoming:
         next_by_rep.setdefault(session.rep_id, session)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for rep in reps:
         due = (
             rep.last_session.date() + timedelta(days=rep.cadence_days)
@@ -76,7 +78,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def rep_page(request: HttpRequest, rep_id: int) -> HttpResponse:
+def rep_page(request: CoachbookRequest, rep_id: int) -> HttpResponse:
     from coachbook.web.access import get_rep_for
 
     rep = get_rep_for(request.user, rep_id)

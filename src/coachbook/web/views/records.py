@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from coachbook.coaching.records import as_ics, as_json, as_markdown, chain_hash
-from coachbook.web.access import get_record_for
+from coachbook.web.access import CoachbookRequest, get_record_for
 from coachbook.web.forms import AmendmentForm
 
 
@@ -31,15 +31,16 @@ def _record_context(record, form: AmendmentForm) -> dict:
 
 
 @login_required
-def record_page(request: HttpRequest, record_id: int) -> HttpResponse:
+def record_page(request: CoachbookRequest, record_id: int) -> HttpResponse:
     record = get_record_for(request.user, record_id)
 
     return render(request, "web/record.html", _record_context(record, AmendmentForm()))
 
 
 @login_required
-def download(request: HttpRequest, record_id: int, fmt: str) -> HttpResponse:
+def download(request: CoachbookRequest, record_id: int, fmt: str) -> HttpResponse:
     record = get_record_for(request.user, record_id)
+    body: str | bytes
     if fmt == "json":
         body, mime = as_json(record), "application/json"
     elif fmt == "md":
@@ -56,7 +57,7 @@ def download(request: HttpRequest, record_id: int, fmt: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def amend(request: HttpRequest, record_id: int) -> HttpResponse:
+def amend(request: CoachbookRequest, record_id: int) -> HttpResponse:
     record = get_record_for(request.user, record_id)
     form = AmendmentForm(request.POST)
     if not form.is_valid():

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -22,7 +22,7 @@ from coachbook.coaching.models import (
 from coachbook.coaching.rules import earlier_open_actions, required_checks
 from coachbook.people.models import Person
 from coachbook.web import forms
-from coachbook.web.access import get_rep_for, get_session_for
+from coachbook.web.access import CoachbookRequest, get_rep_for, get_session_for
 from coachbook.web.htmx import render_step
 
 STEPS = [
@@ -181,7 +181,11 @@ def session_context(session: Session, **overrides: Any) -> dict[str, Any]:
 
 
 def respond_step(
-    request: HttpRequest, session: Session, step: str, status: int = 200, **overrides
+    request: CoachbookRequest,
+    session: Session,
+    step: str,
+    status: int = 200,
+    **overrides,
 ) -> HttpResponse:
     if not request.htmx and status == 200:
         messages.success(request, "Saved.")
@@ -199,7 +203,7 @@ def respond_step(
 
 
 @login_required
-def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_page(request: CoachbookRequest, session_id: int) -> HttpResponse:
     session = get_session_for(request.user, session_id)
     return render_step(
         request, "web/session.html", "web/session.html", session_context(session)
@@ -208,7 +212,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @transaction.atomic
-def plan_session(request: HttpRequest, rep_id: int) -> HttpResponse:
+def plan_session(request: CoachbookRequest, rep_id: int) -> HttpResponse:
     rep = get_rep_for(request.user, rep_id)
     manager = rep.manager or request.user
     form = forms.PlanSessionForm(
@@ -264,7 +268,7 @@ def _suggested_date(rep: Person) -> date:
 
 @login_required
 @require_POST
-def prepare(request: HttpRequest, session_id: int) -> HttpResponse:
+def prepare(request: CoachbookRequest, session_id: int) -> HttpResponse:
     session = get_session_for(request.user, session_id)
     try:
         session.prepare(request.user)
@@ -279,7 +283,7 @@ def prepare(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def finalise(request: HttpRequest, session_id: int) -> HttpResponse:
+def finalise(request: CoachbookRequest, session_id: int) -> HttpResponse:
     session = get_session_for(request.user, session_id)
     try:
         record = session.finalise(request.user)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.forms import ModelForm
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -25,11 +26,11 @@ from coachbook.coaching.models import (
 from coachbook.coaching.rules import earlier_open_actions
 from coachbook.crm.models import Opportunity
 from coachbook.web import forms
-from coachbook.web.access import get_session_for
+from coachbook.web.access import CoachbookRequest, get_session_for
 from coachbook.web.views.sessions import deal_rows, respond_step, session_context
 
 
-def editable_session(request: HttpRequest, session_id: int) -> Session:
+def editable_session(request: CoachbookRequest, session_id: int) -> Session:
     session = get_session_for(request.user, session_id)
     session.check_editable()
     return session
@@ -38,21 +39,22 @@ def editable_session(request: HttpRequest, session_id: int) -> Session:
 @login_required
 @require_POST
 @transaction.atomic
-def save_step(request: HttpRequest, session_id: int, step: str) -> HttpResponse:
+def save_step(request: CoachbookRequest, session_id: int, step: str) -> HttpResponse:
     session = editable_session(request, session_id)
     template = session.template
 
     if step == "open":
-        form = forms.OpenSessionForm(request.POST, instance=session)
-        if not form.is_valid():
-            return respond_step(request, session, step, 400, open_form=form)
+        opening = forms.OpenSessionForm(request.POST, instance=session)
+        if not opening.is_valid():
+            return respond_step(request, session, step, 400, open_form=opening)
         session.start(
             request.user,
-            form.cleaned_data["expected_outcomes"],
-            form.cleaned_data["duration_minutes"],
+            opening.cleaned_data["expected_outcomes"],
+            opening.cleaned_data["duration_minutes"],
         )
         return respond_step(request, session, step)
 
+    form: ModelForm
     if step == "pipeline":
         form = forms.PipelineForm(request.POST, instance=session)
         context_key = "pipeline_form"
@@ -87,7 +89,7 @@ def save_step(request: HttpRequest, session_id: int, step: str) -> HttpResponse:
     return respond_step(request, session, step)
 
 
-def close(request: HttpRequest, session: Session) -> HttpResponse:
+def close(request: CoachbookRequest, session: Session) -> HttpResponse:
     try:
         session.close(request.user)
     except SessionRefused as exc:
@@ -105,7 +107,7 @@ def close(request: HttpRequest, session: Session) -> HttpResponse:
 
 @login_required
 @require_POST
-def add_urgent_topic(request: HttpRequest, session_id: int) -> HttpResponse:
+def add_urgent_topic(request: CoachbookRequest, session_id: int) -> HttpResponse:
     session = editable_session(request, session_id)
     form = forms.UrgentTopicForm(request.POST)
     if not form.is_valid():
@@ -128,7 +130,7 @@ def add_urgent_topic(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def delete_urgent_topic(
-    request: HttpRequest, session_id: int, item_id: int
+    request: CoachbookRequest, session_id: int, item_id: int
 ) -> HttpResponse:
     session = editable_session(request, session_id)
     item = get_object_or_404(
@@ -144,7 +146,7 @@ def delete_urgent_topic(
 
 @login_required
 @require_POST
-def send_agenda(request: HttpRequest, session_id: int) -> HttpResponse:
+def send_agenda(request: CoachbookRequest, session_id: int) -> HttpResponse:
     from django.utils import timezone
 
     session = editable_session(request, session_id)
@@ -164,11 +166,13 @@ def send_agenda(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @transaction.atomic
-def review_deal(request: HttpRequest, session_id: int, deal_id: int) -> HttpResponse:
+def review_deal(
+    request: CoachbookRequest, session_id: int, deal_id: int
+) -> HttpResponse:
     session = editable_session(request, session_id)
     offered = {
         d["id"]: (rank, d)
-        for rank, d in enumerate(session.brief.get("open_deals", []), start=1)
+        for rank, d in enumerate((session.brief or {}).get("open_deals", []), start=1)
     }
     if deal_id not in offered:
         raise Http404("That deal is not in this session's brief.")
@@ -208,7 +212,7 @@ def review_deal(request: HttpRequest, session_id: int, deal_id: int) -> HttpResp
 @require_POST
 @transaction.atomic
 def save_action(
-    request: HttpRequest, session_id: int, action_id: int | None = None
+    request: CoachbookRequest, session_id: int, action_id: int | None = None
 ) -> HttpResponse:
     session = editable_session(request, session_id)
     if action_id is None:
@@ -239,7 +243,7 @@ def save_action(
 @login_required
 @require_POST
 def delete_action(
-    request: HttpRequest, session_id: int, action_id: int
+    request: CoachbookRequest, session_id: int, action_id: int
 ) -> HttpResponse:
     session = editable_session(request, session_id)
     action = get_object_or_404(Action, pk=action_id, session=session)
@@ -254,7 +258,7 @@ def delete_action(
 @require_POST
 @transaction.atomic
 def dispose_action(
-    request: HttpRequest, session_id: int, action_id: int
+    request: CoachbookRequest, session_id: int, action_id: int
 ) -> HttpResponse:
     session = editable_session(request, session_id)
     action = get_object_or_404(earlier_open_actions(session), pk=action_id)

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
-from rich.console import Console
 
 from coachbook.coaching.models import (
     Action,
@@ -75,7 +74,7 @@ class Command(CoachbookCommand):
             raise CommandError(
                 "The demo data did not import: " + "; ".join(map(str, report.rejected))
             )
-        print_report(Console(file=self.stdout, width=100), report)
+        print_report(self.console(100), report)
         import_targets(DATA / "targets.csv", demo=True)
         self._set_time_zones()
         manager = self._logins()
@@ -135,7 +134,9 @@ class Command(CoachbookCommand):
             manager, "Agree a plan for the stalled GTX Pro deals before year end.", 45
         )
 
-        for rank, deal in enumerate(session.brief["open_deals"][:2], start=1):
+        for rank, deal in enumerate(
+            (session.brief or {}).get("open_deals", [])[:2], start=1
+        ):
             DealReview.objects.create(
                 session=session,
                 opportunity=Opportunity.objects.get(pk=deal["id"]),

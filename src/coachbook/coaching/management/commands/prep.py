@@ -47,7 +47,7 @@ class Command(CoachbookCommand):
         if json:
             self.stdout.write(_json.dumps(brief, indent=2))
         else:
-            print_brief(Console(file=self.stdout, width=120), brief)
+            print_brief(self.console(120), brief)
 
 
 _json = json

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from django.core.management.base import CommandError, CommandParser
-from rich.console import Console
 
 from coachbook.crm.importers.maven import import_maven
 from coachbook.crm.importers.report import print_report
@@ -29,7 +28,7 @@ class Command(CoachbookCommand):
         )
 
     def handle(self, *args, source: str, path: Path, demo: bool, **options) -> None:
-        console = Console(file=self.stdout, width=110)
+        console = self.console()
         try:
             if source == "maven":
                 if not path.is_dir():
