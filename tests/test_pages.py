@@ -526,3 +526,26 @@ def test_a_time_the_clocks_skip_is_refused(client, manager):
         in response.content.decode()
     )
     assert not Session.objects.filter(rep=rep).exists()
+
+
+def test_the_brief_can_show_every_open_deal(client, manager):
+    rep = person(REP)
+    page = client.get(f"/reps/{rep.pk}/").content.decode()
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT external_id FROM crm_opportunity WHERE owner_id = %s AND status = 'open'",
+            [rep.pk],
+        )
+        open_ids = [row[0] for row in cursor.fetchall()]
+    assert f"Show all {len(open_ids)} open deals" in page
+    assert all(external_id in page for external_id in open_ids)
+
+
+def test_sales_ops_are_pointed_to_the_data_pages(client):
+    admin = Person.objects.create_superuser("ops", password="a-long-password-1")
+    client.force_login(admin)
+
+    page = client.get("/").content.decode()
+
+    assert "Open data and settings" in page
