@@ -13,6 +13,14 @@ from coaching_helpers import OTHER_REP, REP, complete_session, finalised_session
 pytestmark = pytest.mark.django_db
 
 
+def plan(client, rep: Person, day: str, start: str = "10:00", minutes: str = "45"):
+    """Post the plan-a-session form as a manager fills it in."""
+    return client.post(
+        f"/reps/{rep.pk}/sessions/new/",
+        {"date": day, "start": start, "duration_minutes": minutes, "template": "1"},
+    )
+
+
 @pytest.fixture
 def manager(client):
     melvin = person("Melvin Marxen")
@@ -102,15 +110,7 @@ def test_a_rep_cannot_open_the_session_page(client):
 
 def test_planning_a_session_freezes_the_brief_as_of_its_date(client, manager):
     rep = person("Gladys Colclough")
-    response = client.post(
-        f"/reps/{rep.pk}/sessions/new/",
-        {
-            "date": "2017-12-20",
-            "start": "09:30",
-            "duration_minutes": "30",
-            "template": "1",
-        },
-    )
+    response = plan(client, rep, "2017-12-20", "09:30", "30")
     session = Session.objects.get(rep=rep)
 
     assert response.status_code == 302
@@ -122,15 +122,7 @@ def test_planning_a_session_freezes_the_brief_as_of_its_date(client, manager):
 
 def test_a_refused_plan_keeps_what_was_typed(client, manager):
     rep = person("Gladys Colclough")
-    response = client.post(
-        f"/reps/{rep.pk}/sessions/new/",
-        {
-            "date": "not a date",
-            "start": "09:30",
-            "duration_minutes": "30",
-            "template": "1",
-        },
-    )
+    response = plan(client, rep, "not a date", "09:30", "30")
 
     assert response.status_code == 400
     assert 'value="not a date"' in response.content.decode()
@@ -370,15 +362,7 @@ def test_urgent_topics_cannot_take_more_than_half_the_session(client, manager):
 
 def test_a_session_cannot_be_planned_years_away(client, manager):
     rep = person("Gladys Colclough")
-    response = client.post(
-        f"/reps/{rep.pk}/sessions/new/",
-        {
-            "date": "9999-12-25",
-            "start": "10:00",
-            "duration_minutes": "45",
-            "template": "1",
-        },
-    )
+    response = plan(client, rep, "9999-12-25", "10:00", "45")
 
     assert response.status_code == 400
     assert "within a year of today" in response.content.decode()
@@ -510,15 +494,7 @@ def test_a_time_the_clocks_skip_is_refused(client, manager):
     manager.save()
     rep = person("Gladys Colclough")
 
-    response = client.post(
-        f"/reps/{rep.pk}/sessions/new/",
-        {
-            "date": "2018-03-11",
-            "start": "02:30",
-            "duration_minutes": "45",
-            "template": "1",
-        },
-    )
+    response = plan(client, rep, "2018-03-11", "02:30", "45")
 
     assert response.status_code == 400
     assert (
