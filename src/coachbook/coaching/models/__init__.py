@@ -7,6 +7,7 @@ from coachbook.coaching.models.sessions import Session, SessionQuerySet
 from coachbook.coaching.models.steps import (
     AgendaItem,
     DealReview,
+    DealUpdate,
     DevelopmentTopic,
     SkillCoaching,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "Amendment",
     "AuditEvent",
     "DealReview",
+    "DealUpdate",
     "DevelopmentTopic",
     "Disposition",
     "Record",

@@ -40,6 +40,14 @@ class Action(models.Model):
     escalation_point = models.TextField(blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     closed_on = models.DateField(null=True, blank=True)
+    # The rep reports an action done; the manager then verifies it or sends it back.
+    reported_done_at = models.DateTimeField(null=True, blank=True)
+    report_note = models.TextField(blank=True)
+    verified_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    sent_back_note = models.TextField(blank=True)
 
     objects = ActionQuerySet.as_manager()
 
@@ -49,6 +57,10 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return self.task or f"Action {self.pk}"
+
+    @property
+    def awaiting_verification(self) -> bool:
+        return self.status == self.Status.OPEN and self.reported_done_at is not None
 
     def missing_fields(self) -> list[str]:
         checks = {

@@ -90,6 +90,8 @@ class Session(models.Model):
     next_meeting_at = models.DateTimeField(null=True, blank=True)
     top_follow_ups = models.JSONField(default=list, blank=True)
     compliance_confirmed = models.JSONField(default=list, blank=True)
+    # The manager's own notes: never shown to the rep, never part of the record.
+    private_notes = models.TextField(blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -126,3 +126,30 @@ class DevelopmentTopic(models.Model):
 
     def __str__(self) -> str:
         return self.topic
+
+
+class DealUpdate(models.Model):
+    """What the rep says about a deal before the session, for the manager's prep."""
+
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="deal_updates"
+    )
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.PROTECT)
+    author = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    next_step = models.TextField(blank=True)
+    close_confidence = models.CharField(
+        max_length=6, choices=DealReview.Confidence.choices, blank=True
+    )
+    note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "opportunity"], name="deal_update_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Update on deal {self.opportunity_id} for session {self.session_id}"
