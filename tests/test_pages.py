@@ -101,9 +101,24 @@ def test_another_teams_manager_cannot_open_a_rep_or_session(client):
     assert client.post(f"/sessions/{session.pk}/steps/pipeline/", {}).status_code == 404
 
 
-def test_a_rep_cannot_open_the_session_page(client):
+def test_a_rep_sees_their_own_view_of_the_session_and_not_the_managers(client):
     session = complete_session(person(REP))
+    session.private_notes = "Thinking about a performance plan."
+    session.save(update_fields=["private_notes"])
     client.force_login(person(REP))
+    page = client.get(f"/sessions/{session.pk}/")
+    html = page.content.decode()
+
+    assert page.status_code == 200
+    assert "web/session_rep.html" in [t.name for t in page.templates]
+    assert "performance plan" not in html
+    assert f"/sessions/{session.pk}/steps/" not in html
+    assert f"/sessions/{session.pk}/finalise/" not in html
+
+
+def test_another_rep_cannot_open_the_session_page(client):
+    session = complete_session(person(REP))
+    client.force_login(person(OTHER_REP))
 
     assert client.get(f"/sessions/{session.pk}/").status_code == 404
 

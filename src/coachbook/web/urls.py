@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from coachbook.web.views import home, records, sessions, steps
+from coachbook.web.views import home, records, rep_side, sessions, steps
 
 app_name = "web"
 
@@ -59,6 +59,15 @@ urlpatterns = [
         steps.save_step,
         name="save_step",
     ),
+    path(
+        "sessions/<int:session_id>/deals/<int:deal_id>/update/",
+        rep_side.update_deal,
+        name="update_deal",
+    ),
+    path("actions/<int:action_id>/done/", rep_side.report_action, name="report_action"),
+    path(
+        "actions/<int:action_id>/verify/", rep_side.verify_action, name="verify_action"
+    ),
     path("sessions/<int:session_id>/finalise/", sessions.finalise, name="finalise"),
     path("records/<int:record_id>/", records.record_page, name="record"),
     path(
@@ -67,4 +76,5 @@ urlpatterns = [
         name="download_record",
     ),
     path("records/<int:record_id>/amend/", records.amend, name="amend_record"),
+    path("records/<int:record_id>/read/", records.read_record, name="read_record"),
 ]

@@ -6,10 +6,11 @@ from django import forms
 
 from coachbook.coaching.models import Action, Disposition, Session
 from coachbook.people.models import Person
+from coachbook.web.forms.guard import GuardedForm
 from coachbook.web.forms.widgets import DATE, TEXT, choice_field, model_choice_field
 
 
-class ActionForm(forms.ModelForm):
+class ActionForm(GuardedForm):
     """An action with the five things the procedure asks of it.
 
     The form asks for all five at once, so an incomplete action never reaches
@@ -55,7 +56,7 @@ class ActionForm(forms.ModelForm):
         return due
 
 
-class DispositionForm(forms.ModelForm):
+class DispositionForm(GuardedForm):
     """What this session decides about an action an earlier one left open."""
 
     class Meta:

@@ -10,6 +10,7 @@ from django import forms
 from coachbook.coaching.models import Session, Template
 from coachbook.coaching.rules import required_checks
 from coachbook.people.models import Organisation
+from coachbook.web.forms.guard import GuardedForm
 from coachbook.web.forms.widgets import DATE, PLANNING_WINDOW_DAYS, TEXT, choice_field
 
 
@@ -60,7 +61,7 @@ class PlanSessionForm(forms.Form):
         return datetime.combine(d["date"], d["start"]).replace(tzinfo=self.zone)
 
 
-class OpenSessionForm(forms.ModelForm):
+class OpenSessionForm(GuardedForm):
     class Meta:
         model = Session
         fields = ["duration_minutes", "expected_outcomes"]
@@ -98,7 +99,13 @@ class UrgentTopicForm(forms.Form):
     minutes = forms.IntegerField(min_value=1, max_value=60, initial=5)
 
 
-class CloseForm(forms.ModelForm):
+class CloseForm(GuardedForm):
+    guarded_fields = (
+        "summary",
+        "next_meeting_at",
+        "top_follow_ups",
+        "compliance_confirmed",
+    )
     follow_up_1 = forms.CharField(required=False, label="Top follow-up 1")
     follow_up_2 = forms.CharField(required=False, label="Top follow-up 2")
     follow_up_3 = forms.CharField(required=False, label="Top follow-up 3")

@@ -12,6 +12,7 @@ from coachbook.coaching.models import (
     Session,
     SkillCoaching,
 )
+from coachbook.web.forms.guard import GuardedForm
 from coachbook.web.forms.widgets import DATE, TEXT, choice_field
 
 
@@ -25,7 +26,17 @@ class EscalateSelect(forms.NullBooleanSelect):
         ]
 
 
-class DealReviewForm(forms.ModelForm):
+class DealReviewForm(GuardedForm):
+    guarded_fields = (
+        "next_step",
+        "decision_process",
+        "blockers",
+        "support_needed",
+        "close_confidence",
+        "escalate",
+        "extra",
+    )
+
     class Meta:
         model = DealReview
         fields = [
@@ -84,7 +95,7 @@ class DealReviewForm(forms.ModelForm):
         return review
 
 
-class PipelineForm(forms.ModelForm):
+class PipelineForm(GuardedForm):
     class Meta:
         model = Session
         fields = [
@@ -104,7 +115,7 @@ class PipelineForm(forms.ModelForm):
         widgets = {f: TEXT() for f in fields}
 
 
-class SkillForm(forms.ModelForm):
+class SkillForm(GuardedForm):
     class Meta:
         model = SkillCoaching
         fields = [
@@ -160,7 +171,7 @@ class SkillForm(forms.ModelForm):
         return day
 
 
-class DevelopmentForm(forms.ModelForm):
+class DevelopmentForm(GuardedForm):
     class Meta:
         model = DevelopmentTopic
         fields = ["topic", "goal", "notes"]

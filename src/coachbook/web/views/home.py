@@ -12,13 +12,28 @@ from django.shortcuts import render
 
 from coachbook.coaching.brief import build_brief
 from coachbook.coaching.models import Action, Record, Session
+from coachbook.coaching.permissions import allowed
 from coachbook.people.access import reps_coached_by
-from coachbook.people.models import Organisation
+from coachbook.people.models import Organisation, Person, Team
+from coachbook.web import forms
 from coachbook.web.access import CoachbookRequest
 
 
 @login_required
 def home(request: CoachbookRequest) -> HttpResponse:
+    """Each role lands on its own picture: reps, their coaching; leaders, their teams."""
+    role = request.user.role
+    if role == Person.Role.REP:
+        return rep_home(request)
+    if role == Person.Role.SECOND_LINE:
+        return leader_home(request)
+    if role == Person.Role.ADMIN:
+        return ops_home(request)
+
+    return manager_home(request)
+
+
+def manager_home(request: CoachbookRequest) -> HttpResponse:
     today = Organisation.current().today()
     reps = reps_coached_by(request.user).annotate(
         last_session=Max(
@@ -42,7 +57,7 @@ def home(request: CoachbookRequest) -> HttpResponse:
         open_deals=Count("deals", filter=Q(deals__status="open"), distinct=True),
     )
     upcoming = list(
-        Session.objects.filter(manager=request.user)
+        Session.objects.filter(rep__team__manager=request.user)
         .not_finished()
         .select_related("rep")
         .order_by("scheduled_at")
@@ -77,13 +92,154 @@ def home(request: CoachbookRequest) -> HttpResponse:
     )
 
 
+def rep_home(
+    request: CoachbookRequest,
+    status: int = 200,
+    report_forms: dict[int, forms.ReportDoneForm] | None = None,
+) -> HttpResponse:
+    """The rep's own page: the next one-on-one, actions to follow through, records."""
+    rep = request.user
+    actions = list(
+        Action.objects.filter(rep=rep, session__state=Session.State.FINALISED)
+        .select_related("owner", "session", "verified_by")
+        .order_by("status", "due_date", "pk")
+    )
+    bound = report_forms or {}
+    rows = [
+        {
+            "action": a,
+            "form": bound.get(a.pk) or forms.ReportDoneForm(prefix=f"report-{a.pk}"),
+            "can_report": allowed(rep, "coaching.report_action", a)
+            and not a.awaiting_verification,
+        }
+        for a in actions
+    ]
+
+    return render(
+        request,
+        "web/home_rep.html",
+        {
+            "upcoming": Session.objects.filter(rep=rep)
+            .not_finished()
+            .select_related("manager")
+            .order_by("scheduled_at"),
+            "actions": rows,
+            "records": Record.objects.filter(rep=rep)
+            .select_related("session__manager")
+            .order_by("-number"),
+        },
+        status=status,
+    )
+
+
+def leader_home(request: CoachbookRequest) -> HttpResponse:
+    """A second-line manager's read-only view of every team below them."""
+    from coachbook.coaching.models import SkillCoaching
+    from coachbook.coaching.permissions import led_team_ids
+
+    today = Organisation.current().today()
+    window = today - timedelta(days=90)
+    teams = (
+        Team.objects.filter(pk__in=led_team_ids(request.user), kind=Team.Kind.TEAM)
+        .select_related("manager", "parent")
+        .order_by("parent__name", "name")
+    )
+    reps = (
+        Person.objects.filter(role=Person.Role.REP, is_active=True, team__in=teams)
+        .annotate(
+            last_session=Max(
+                "sessions__scheduled_at",
+                filter=Q(sessions__state=Session.State.FINALISED),
+            ),
+            actions_done=Count(
+                "coaching_actions",
+                filter=Q(coaching_actions__status=Action.Status.DONE),
+                distinct=True,
+            ),
+            actions_settled=Count(
+                "coaching_actions",
+                filter=~Q(coaching_actions__status=Action.Status.OPEN),
+                distinct=True,
+            ),
+            overdue_actions=Count(
+                "coaching_actions",
+                filter=Q(
+                    coaching_actions__status=Action.Status.OPEN,
+                    coaching_actions__due_date__lt=today,
+                    coaching_actions__session__state=Session.State.FINALISED,
+                ),
+                distinct=True,
+            ),
+        )
+        .order_by("full_name")
+    )
+    by_team: dict[int, list[Person]] = {}
+    for rep in reps:
+        by_team.setdefault(rep.team_id or 0, []).append(rep)
+    skills = (
+        SkillCoaching.objects.filter(
+            session__state=Session.State.FINALISED,
+            session__rep__team__in=teams,
+            session__scheduled_at__date__gt=window,
+        )
+        .values("skill")
+        .annotate(times=Count("pk"))
+        .order_by("-times", "skill")
+    )
+    rows = []
+    for team in teams:
+        members = by_team.get(team.pk, [])
+        met = [getattr(r, "last_session", None) for r in members]
+        on_cadence = len(
+            [
+                r
+                for r, last in zip(members, met, strict=True)
+                if last and (today - last.date()).days <= r.cadence_days
+            ]
+        )
+        rows.append({"team": team, "reps": members, "on_cadence": on_cadence})
+
+    return render(
+        request,
+        "web/home_leader.html",
+        {"rows": rows, "skills": list(skills), "window_start": window},
+    )
+
+
+def ops_home(request: CoachbookRequest) -> HttpResponse:
+    """Sales ops: the data, the teams, and the audited way to a record."""
+    from coachbook.crm.models import ImportRun
+
+    return render(
+        request,
+        "web/home_ops.html",
+        {
+            "imports": ImportRun.objects.order_by("-pk")[:10],
+            "people": Person.objects.filter(is_active=True).count(),
+            "records": Record.objects.count(),
+        },
+    )
+
+
 @login_required
-def rep_page(request: CoachbookRequest, rep_id: int) -> HttpResponse:
+def rep_page(
+    request: CoachbookRequest,
+    rep_id: int,
+    status: int = 200,
+    verify_forms: dict[int, forms.VerifyActionForm] | None = None,
+) -> HttpResponse:
     from coachbook.web.access import get_rep_for
 
     rep = get_rep_for(request.user, rep_id)
     today = Organisation.current().today()
     brief = build_brief(rep, today)
+    actions = (
+        Action.objects.filter(rep=rep, session__state=Session.State.FINALISED)
+        .select_related("owner", "session", "verified_by")
+        .order_by("status", "due_date")
+    )
+    bound = verify_forms or {}
+    can_verify = allowed(request.user, "coaching.run_session", rep)
 
     return render(
         request,
@@ -95,10 +251,16 @@ def rep_page(request: CoachbookRequest, rep_id: int) -> HttpResponse:
                 "manager", "record"
             ),
             "records": Record.objects.filter(rep=rep).order_by("-number"),
-            "actions": Action.objects.filter(
-                rep=rep, session__state=Session.State.FINALISED
-            )
-            .select_related("owner", "session")
-            .order_by("status", "due_date"),
+            "actions": [
+                {
+                    "action": a,
+                    "form": bound.get(a.pk)
+                    or forms.VerifyActionForm(prefix=f"verify-{a.pk}"),
+                    "can_verify": can_verify and a.awaiting_verification,
+                }
+                for a in actions
+            ],
+            "can_plan": allowed(request.user, "coaching.plan_session", rep),
         },
+        status=status,
     )

@@ -19,6 +19,7 @@ from coachbook.coaching.models import (
     Session,
     SessionLocked,
 )
+from coachbook.coaching.permissions import allowed
 from coachbook.coaching.rules import earlier_open_actions, required_checks
 from coachbook.people.models import Person
 from coachbook.web import forms
@@ -108,7 +109,11 @@ def agenda_mail_link(session: Session) -> str:
     return f"mailto:{session.rep.email}?subject={quote(subject)}&body={quote(chr(10).join(lines))}"
 
 
-def session_context(session: Session, **overrides: Any) -> dict[str, Any]:
+def session_context(
+    session: Session, viewer: Person | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """Everything the session page shows; read-only unless the viewer runs it."""
+    can_run = viewer is not None and allowed(viewer, "coaching.run_session", session)
     skill = session.skills.first()
     topic = session.development.first()
     template = session.template
@@ -173,7 +178,16 @@ def session_context(session: Session, **overrides: Any) -> dict[str, Any]:
         "findings": session_findings(session),
         "progress": _progress(session, skill, topic, actions, earlier, dispositions),
         "problems": [],
-        "editable": session.is_editable,
+        "editable": session.is_editable and can_run,
+        "can_run": can_run,
+        "deal_updates": {
+            u.opportunity_id: u
+            for u in session.deal_updates.select_related("author", "opportunity")
+        },
+        "notes_form": forms.PrivateNotesForm(instance=session)
+        if viewer is not None
+        and allowed(viewer, "coaching.view_private_notes", session)
+        else None,
     }
     context.update(overrides)
 
@@ -190,7 +204,7 @@ def respond_step(
     if not request.htmx and status == 200:
         messages.success(request, "Saved.")
         return redirect(reverse("web:session", args=[session.pk]) + f"#step-{step}")
-    context = session_context(session, **overrides)
+    context = session_context(session, viewer=request.user, **overrides)
     context["saved"] = step if status == 200 else None
     context["oob_findings"] = bool(request.htmx)
     return render_step(
@@ -204,16 +218,25 @@ def respond_step(
 
 @login_required
 def session_page(request: CoachbookRequest, session_id: int) -> HttpResponse:
+    """The manager runs the session here; a leader reads it; the rep prepares."""
     session = get_session_for(request.user, session_id)
+    if request.user.pk == session.rep_id:
+        from coachbook.web.views.rep_side import rep_session_page
+
+        return rep_session_page(request, session)
+
     return render_step(
-        request, "web/session.html", "web/session.html", session_context(session)
+        request,
+        "web/session.html",
+        "web/session.html",
+        session_context(session, viewer=request.user),
     )
 
 
 @login_required
 @transaction.atomic
 def plan_session(request: CoachbookRequest, rep_id: int) -> HttpResponse:
-    rep = get_rep_for(request.user, rep_id)
+    rep = get_rep_for(request.user, rep_id, "coaching.plan_session")
     manager = rep.manager or request.user
     form = forms.PlanSessionForm(
         request.POST or None,
@@ -269,7 +292,7 @@ def _suggested_date(rep: Person) -> date:
 @login_required
 @require_POST
 def prepare(request: CoachbookRequest, session_id: int) -> HttpResponse:
-    session = get_session_for(request.user, session_id)
+    session = get_session_for(request.user, session_id, "coaching.run_session")
     try:
         session.prepare(request.user)
     except SessionLocked as exc:
@@ -284,7 +307,7 @@ def prepare(request: CoachbookRequest, session_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def finalise(request: CoachbookRequest, session_id: int) -> HttpResponse:
-    session = get_session_for(request.user, session_id)
+    session = get_session_for(request.user, session_id, "coaching.run_session")
     try:
         record = session.finalise(request.user)
     except SessionLocked as exc:

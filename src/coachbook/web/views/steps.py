@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.forms import ModelForm
 from django.http import Http404, HttpResponse
@@ -23,16 +24,30 @@ from coachbook.coaching.models import (
     SessionRefused,
     SkillCoaching,
 )
+from coachbook.coaching.permissions import allowed
 from coachbook.coaching.rules import earlier_open_actions
 from coachbook.crm.models import Opportunity
 from coachbook.web import forms
 from coachbook.web.access import CoachbookRequest, get_session_for
+from coachbook.web.views import rep_side
 from coachbook.web.views.sessions import deal_rows, respond_step, session_context
 
 
 def editable_session(request: CoachbookRequest, session_id: int) -> Session:
-    session = get_session_for(request.user, session_id)
+    session = get_session_for(request.user, session_id, "coaching.run_session")
     session.check_editable()
+    return session
+
+
+def session_for_topics(request: CoachbookRequest, session_id: int) -> Session:
+    """The manager while the session can change; the rep before it starts."""
+    session = get_session_for(request.user, session_id)
+    if allowed(request.user, "coaching.run_session", session):
+        session.check_editable()
+    elif not allowed(request.user, "coaching.contribute_to_session", session):
+        raise PermissionDenied(
+            "Topics can be added until the session starts; raise it with your manager now."
+        )
     return session
 
 
@@ -75,18 +90,32 @@ def save_step(request: CoachbookRequest, session_id: int, step: str) -> HttpResp
     elif step == "close":
         form = forms.CloseForm(request.POST, instance=session)
         context_key = "close_form"
+    elif step == "notes":
+        if not allowed(request.user, "coaching.view_private_notes", session):
+            raise PermissionDenied("Private notes belong to the manager who runs it.")
+        form = forms.PrivateNotesForm(request.POST, instance=session)
+        context_key = "notes_form"
     else:
         raise Http404("No such step.")
 
     if not form.is_valid():
         return respond_step(request, session, step, 400, **{context_key: form})
-    before = snapshot(form.instance)
+    # Private notes stay out of the audit trail too: only their length is logged.
+    fields = ["private_notes"] if step == "notes" else None
+    before = _masked(snapshot(form.instance, fields), step)
     obj = form.save()
-    audit(request.user, session, f"saved {step}", obj, before, snapshot(obj))
+    after = _masked(snapshot(obj, fields), step)
+    audit(request.user, session, f"saved {step}", obj, before, after)
     if step == "close" and "close" in request.POST:
         return close(request, session)
 
     return respond_step(request, session, step)
+
+
+def _masked(values: dict | None, step: str) -> dict | None:
+    if step != "notes" or values is None:
+        return values
+    return {"private_notes_characters": len(values.get("private_notes") or "")}
 
 
 def close(request: CoachbookRequest, session: Session) -> HttpResponse:
@@ -107,23 +136,29 @@ def close(request: CoachbookRequest, session: Session) -> HttpResponse:
 
 @login_required
 @require_POST
+@transaction.atomic
 def add_urgent_topic(request: CoachbookRequest, session_id: int) -> HttpResponse:
-    session = editable_session(request, session_id)
+    session = session_for_topics(request, session_id)
     form = forms.UrgentTopicForm(request.POST)
-    if not form.is_valid():
-        return respond_step(request, session, "agenda", 400, urgent_form=form)
-    try:
-        item = agenda.add_urgent_topic(
-            session,
-            request.user,
-            form.cleaned_data["title"],
-            form.cleaned_data["minutes"],
-        )
-    except ValueError as exc:
-        form.add_error("minutes", str(exc))
+    if form.is_valid():
+        try:
+            item = agenda.add_urgent_topic(
+                session,
+                request.user,
+                form.cleaned_data["title"],
+                form.cleaned_data["minutes"],
+            )
+        except ValueError as exc:
+            form.add_error("minutes", str(exc))
+    if form.errors:
+        if request.user.pk == session.rep_id:
+            return rep_side.rep_session_page(request, session, 400, urgent_form=form)
         return respond_step(request, session, "agenda", 400, urgent_form=form)
     audit(request.user, session, "added urgent topic", item, after=snapshot(item))
 
+    if request.user.pk == session.rep_id:
+        messages.success(request, "Topic added to the agenda; your manager sees it.")
+        return redirect("web:session", session.pk)
     return respond_step(request, session, "agenda")
 
 
@@ -132,15 +167,20 @@ def add_urgent_topic(request: CoachbookRequest, session_id: int) -> HttpResponse
 def delete_urgent_topic(
     request: CoachbookRequest, session_id: int, item_id: int
 ) -> HttpResponse:
-    session = editable_session(request, session_id)
+    session = session_for_topics(request, session_id)
     item = get_object_or_404(
         AgendaItem, pk=item_id, session=session, kind=AgendaItem.Kind.URGENT
     )
-    before = snapshot(item)
+    is_rep = request.user.pk == session.rep_id
+    if is_rep and item.added_by_id != request.user.pk:
+        raise PermissionDenied("You can remove only the topics you added.")
+    audit(request.user, session, "removed urgent topic", item, snapshot(item), None)
     item.delete()
     agenda.rebalance(session)
-    audit(request.user, session, "removed urgent topic", session, before, None)
 
+    if is_rep:
+        messages.success(request, "Topic removed from the agenda.")
+        return redirect("web:session", session.pk)
     return respond_step(request, session, "agenda")
 
 
