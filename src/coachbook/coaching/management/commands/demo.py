@@ -77,7 +77,7 @@ class Command(CoachbookCommand):
         print_report(self.console(100), report)
         import_targets(DATA / "targets.csv", demo=True)
         self._set_time_zones()
-        manager = self._logins()
+        manager, rep, lead = self._logins()
         self._earlier_session(manager)
 
         host = addr if ":" in addr else f"127.0.0.1:{addr}"
@@ -85,7 +85,9 @@ class Command(CoachbookCommand):
             self.style.SUCCESS("\ncoachbook is ready.")
             + f"\n  Open      http://{host}/"
             + f"\n  Log in as {manager.username} / {PASSWORD}  ({MANAGER}, manager of six reps)"
-            + f"\n  Admin     salesops / {PASSWORD}  (data and settings)"
+            + f"\n  Rep       {rep.username} / {PASSWORD}  ({REP}, one of {MANAGER}'s reps)"
+            + f"\n  Leader    {lead.username} / {PASSWORD}  (second-line, reads every team in {lead.team}; added by the demo)"
+            + f"\n  Admin     salesops / {PASSWORD}  (sales ops: data and settings)"
             + f"\n  Figures are as of {Organisation.current().data_as_of}, the last date in the data.\n"
         )
         if not no_serve:
@@ -101,10 +103,33 @@ class Command(CoachbookCommand):
                 team__name=region, team__kind=Team.Kind.REGION
             ).update(time_zone=zone)
 
-    def _logins(self) -> Person:
+    def _logins(self) -> tuple[Person, Person, Person]:
+        """Demo logins: a real manager and rep, a region lead, and sales ops.
+
+        The data names no one above the managers, so the demo adds a lead for
+        the manager's region to show the second-line view.
+        """
         manager = Person.objects.get(full_name=MANAGER, role=Person.Role.MANAGER)
-        manager.set_password(PASSWORD)
-        manager.save(update_fields=["password"])
+        rep = Person.objects.get(full_name=REP, role=Person.Role.REP)
+        for person in (manager, rep):
+            person.set_password(PASSWORD)
+            person.save(update_fields=["password"])
+        own_team = manager.managed_teams.filter(kind=Team.Kind.TEAM).first()
+        region = own_team.parent if own_team else None
+        lead, _ = Person.objects.get_or_create(
+            username=f"{(region.name if region else 'region').lower()}.lead",
+            defaults={
+                "full_name": f"{region.name if region else 'Region'} region lead",
+                "role": Person.Role.SECOND_LINE,
+                "time_zone": manager.time_zone,
+            },
+        )
+        lead.team = region
+        lead.set_password(PASSWORD)
+        lead.save(update_fields=["password", "team"])
+        if region and region.manager_id != lead.pk:
+            region.manager = lead
+            region.save(update_fields=["manager"])
         admin, _ = Person.objects.get_or_create(
             username="salesops",
             defaults={
@@ -117,7 +142,7 @@ class Command(CoachbookCommand):
         admin.set_password(PASSWORD)
         admin.save(update_fields=["password"])
 
-        return manager
+        return manager, rep, lead
 
     @transaction.atomic
     def _earlier_session(self, manager: Person) -> None:
