@@ -58,3 +58,26 @@ def read_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, 
         if extra:
             values[EXTRA] = f"has {len(extra)} more values than the header has columns"
         yield reader.line_num, values
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """Text that a spreadsheet would run as a formula is kept as text instead.
+
+    A leading apostrophe makes Excel, LibreOffice and Google Sheets show the
+    value as typed; numbers pass through untouched.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_rows(out, header: list[str], rows) -> None:
+    """Write a CSV export with every text cell made safe to open in a spreadsheet."""
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])

@@ -11,10 +11,12 @@ urlpatterns = [
     path(
         "favicon.ico",
         RedirectView.as_view(url="/static/web/favicon.svg", permanent=True),
+        name="favicon",
     ),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("reps/<int:rep_id>/", home.rep_page, name="rep"),
+    path("reps/<int:rep_id>/deals.csv", home.rep_deals_csv, name="rep_deals_csv"),
     path("reps/<int:rep_id>/sessions/new/", sessions.plan_session, name="plan_session"),
     path("sessions/<int:session_id>/", sessions.session_page, name="session"),
     path("sessions/<int:session_id>/prepare/", sessions.prepare, name="prepare"),

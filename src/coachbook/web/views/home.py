@@ -264,3 +264,49 @@ def rep_page(
         },
         status=status,
     )
+
+
+@login_required
+def rep_deals_csv(request: CoachbookRequest, rep_id: int) -> HttpResponse:
+    """The rep's open deals as of today, highest risk first, for a spreadsheet."""
+    from coachbook.lib.csvfiles import write_rows
+    from coachbook.web.access import get_rep_for
+
+    rep = get_rep_for(request.user, rep_id)
+    today = Organisation.current().today()
+    deals = build_brief(rep, today)["open_deals"]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"open-deals-{rep.username}-{today.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    write_rows(
+        response,
+        [
+            "Deal ID",
+            "Deal",
+            "Account",
+            "Stage",
+            "Amount",
+            "Currency",
+            "Expected close",
+            "Days in stage",
+            "Risk score",
+            "Risk reasons",
+        ],
+        (
+            [
+                d["external_id"],
+                d["name"],
+                d["account"] or "",
+                d["stage"],
+                d["amount"],
+                d["currency"],
+                d["close_date"] or "",
+                d["days_in_stage"] if d["days_in_stage"] is not None else "",
+                d["risk_score"],
+                "; ".join(r["text"] for r in d["risk_reasons"]),
+            ]
+            for d in deals
+        ),
+    )
+
+    return response
