@@ -1,7 +1,8 @@
 """Refusals speak plainly and keep the page's frame."""
 
-from coaching_helpers import OTHER_REP, REP, complete_session, person
 from django.test import Client
+
+from coaching_helpers import OTHER_REP, REP, complete_session, person
 
 
 def test_a_hidden_page_and_a_read_only_change_explain_themselves(db):
