@@ -37,6 +37,16 @@ def page(live_server):
             accept_downloads=True, viewport={"width": 1366, "height": 900}
         )
         page = context.new_page()
+        # Chromium logs every Content-Security-Policy violation to the console.
+        csp_violations = []
+        page.on(
+            "console",
+            lambda m: (
+                csp_violations.append(m.text)
+                if "Content Security Policy" in m.text
+                else None
+            ),
+        )
         external = []
         page.on(
             "request",
@@ -50,6 +60,9 @@ def page(live_server):
         yield page
         browser.close()
     assert external == [], f"the page asked for outside resources: {external}"
+    assert csp_violations == [], (
+        f"the Content-Security-Policy blocked: {csp_violations}"
+    )
 
 
 def step(page: Page, name: str):

@@ -1,5 +1,6 @@
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -48,3 +49,16 @@ class PersonTimeZoneMiddleware:
             timezone.deactivate()
 
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Tell browsers the pages never use the camera, microphone, location and the like."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+
+        return response

@@ -35,4 +35,11 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".timer").forEach(setup);
   });
+  // Print buttons: a click handler here, since the Content-Security-Policy
+  // forbids onclick attributes.
+  document.addEventListener("click", function (event) {
+    if (event.target instanceof Element && event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
 })();
