@@ -1,5 +1,6 @@
 """Shared test setup: the real Maven data, imported once per test run."""
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,37 @@ def end_leftover_connections(django_db_setup, django_db_blocker):
                 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def flush_lifts_the_record_guards():
+    """Let the flush between transactional tests empty the guarded tables on SQLite.
+
+    SQLite's flush is DELETE FROM, which the triggers of migration 0005 refuse for
+    records, amendments, audit events and finalised sessions; PostgreSQL's is
+    TRUNCATE, which row triggers do not see. Rather than give the production
+    triggers a wildcard permit, the test flush drops them and puts them back in
+    one transaction, so a failed flush leaves them in place.
+    """
+    from django.db import connection, transaction
+    from django.test import TransactionTestCase
+
+    guards = importlib.import_module(
+        "coachbook.coaching.migrations.0005_immutable_records"
+    )
+    flush = TransactionTestCase._fixture_teardown
+
+    def flush_past_the_guards(self) -> None:
+        if connection.vendor != "sqlite":
+            return flush(self)
+        with transaction.atomic():
+            guards.drop_guards(connection)
+            flush(self)
+            guards.add_guards(connection)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TransactionTestCase, "_fixture_teardown", flush_past_the_guards)
+        yield
+
+
 @pytest.fixture
 def maven_dir() -> Path:
     return MAVEN_DIR
@@ -53,8 +85,6 @@ def maven_dir() -> Path:
 @pytest.fixture
 def real_data(transactional_db):
     """For tests on a live server: the flush between such tests empties the database."""
-    import importlib
-
     from django.apps import apps
 
     from coachbook.crm.models import Opportunity

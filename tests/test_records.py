@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 
 from coachbook.coaching import records
 from coachbook.coaching.models import Amendment, Record, SessionLocked
@@ -23,6 +25,8 @@ from coaching_helpers import (
     recompute_hash,
     stored_record,
 )
+
+guards = importlib.import_module("coachbook.coaching.migrations.0005_immutable_records")
 
 
 @pytest.fixture
@@ -110,9 +114,20 @@ def test_a_third_record_continues_the_chain(record):
 # Tamper evidence.
 
 
+def test_the_database_refuses_to_change_a_finalised_record(record):
+    content = stored_record(record).content
+    content["summary"] = "Nothing was agreed."
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Record.objects.filter(pk=record.pk).update(content=content)
+    assert stored_record(record).content["summary"] == SUMMARY
+
+
 def test_a_changed_record_no_longer_matches_its_hash(record):
     content = stored_record(record).content
     content["summary"] = "Nothing was agreed."
+    # Someone with direct database access takes the guards off first.
+    guards.drop_guards(connection)
     Record.objects.filter(pk=record.pk).update(content=content)
 
     tampered = stored_record(record)
@@ -127,6 +142,7 @@ def test_a_changed_record_breaks_the_next_link(record):
     _, second = finalised_session(day=DAY)
     content = stored_record(record).content
     content["actions"] = []
+    guards.drop_guards(connection)
     Record.objects.filter(pk=record.pk).update(content=content)
 
     first = stored_record(record)

@@ -5,9 +5,11 @@ in step.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -38,8 +40,34 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("COACHBOOK_DEBUG", False)
-SECRET_KEY = env_str("COACHBOOK_SECRET_KEY", "insecure-local-only-key-change-me")
+INSECURE_SECRET_KEY = "insecure-local-only-key-change-me"
+SECRET_KEY = env_str("COACHBOOK_SECRET_KEY", INSECURE_SECRET_KEY)
 ALLOWED_HOSTS = env_list("COACHBOOK_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+
+# Production mode refuses to start on a laptop's settings instead of serving
+# personnel-sensitive notes with a guessable key or debug pages.
+PRODUCTION = env_bool("COACHBOOK_PRODUCTION", False)
+if PRODUCTION:
+    problems = []
+    if SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 50:
+        problems.append(
+            "Set COACHBOOK_SECRET_KEY to a random value of at least 50 characters, "
+            'for example the output of: python3 -c "import secrets; print(secrets.token_urlsafe(50))"'
+        )
+    if not os.environ.get("COACHBOOK_ALLOWED_HOSTS") or not ALLOWED_HOSTS:
+        problems.append(
+            "Set COACHBOOK_ALLOWED_HOSTS to the host names people use to reach "
+            "coachbook, comma-separated, e.g. coach.example.com"
+        )
+    if DEBUG:
+        problems.append(
+            "Unset COACHBOOK_DEBUG: debug pages show data and settings to anyone"
+        )
+    if problems:
+        raise ImproperlyConfigured(
+            "COACHBOOK_PRODUCTION is on, but the settings are not safe to serve: "
+            + " ".join(f"({n}) {p}." for n, p in enumerate(problems, 1))
+        )
 DATA_DIR = Path(env_str("COACHBOOK_DATA_DIR", str(Path.cwd() / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -69,15 +97,19 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "csp",
     "django_htmx",
     "coachbook.people",
     "coachbook.crm",
     "coachbook.coaching",
+    "coachbook.ops",
     "coachbook.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,6 +120,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "coachbook.web.middleware.SessionLockedMiddleware",
     "coachbook.web.middleware.PersonTimeZoneMiddleware",
+    "coachbook.web.middleware.PermissionsPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coachbook.urls"
@@ -96,6 +131,38 @@ AUTH_USER_MODEL = "people.Person"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
+
+# Passwords: Argon2 for new and changed passwords; older PBKDF2 hashes still
+# verify and are upgraded to Argon2 at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Login throttling (django-axes): after COACHBOOK_LOGIN_ATTEMPTS failures for one
+# username from one address, that pair is locked out for
+# COACHBOOK_LOGIN_LOCKOUT_MINUTES; every failed attempt while locked starts the
+# wait again. Sales ops can unlock early under "Access attempts" in the admin.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = True  # in tests too: they use force_login, which axes does not see
+AXES_FAILURE_LIMIT = env_int("COACHBOOK_LOGIN_ATTEMPTS", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("COACHBOOK_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 
 TEMPLATES = [
     {
@@ -127,11 +194,46 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# A login lasts COACHBOOK_SESSION_HOURS from the moment of logging in, however
+# active the person is; then they log in again.
 SESSION_COOKIE_AGE = env_int("COACHBOOK_SESSION_HOURS", 12) * 3600
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Sent by coachbook.web.middleware.PermissionsPolicyMiddleware.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+# Content-Security-Policy (django-csp): only this server's own scripts, styles
+# and images; no inline script or style, no framing, no plugins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# Production: cookies only over HTTPS, HTTPS remembered by browsers for a year,
+# plain-HTTP requests redirected. Behind a proxy that terminates TLS, the proxy
+# must set X-Forwarded-Proto (and drop any copy a client sends).
+if env_bool("COACHBOOK_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if PRODUCTION and not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_SSL_REDIRECT = env_bool("COACHBOOK_SSL_REDIRECT", True)
 
 LOGGING = {
     "version": 1,
@@ -157,3 +259,7 @@ LOGGING = {
 # admin edits live on the Organisation row; these are the defaults it starts with.
 COACHBOOK_CURRENCY = env_str("COACHBOOK_CURRENCY", "USD")
 COACHBOOK_FISCAL_YEAR_START_MONTH = env_int("COACHBOOK_FISCAL_YEAR_START_MONTH", 1)
+
+# Finalised sessions and their records older than this many years are removed
+# by `coachbook retention` (after export); 0 keeps them forever.
+COACHBOOK_RETENTION_YEARS = env_int("COACHBOOK_RETENTION_YEARS", 7)

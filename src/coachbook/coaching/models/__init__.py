@@ -2,7 +2,13 @@
 
 from coachbook.coaching.exceptions import SessionLocked, SessionRefused
 from coachbook.coaching.models.actions import Action, ActionQuerySet, Disposition
-from coachbook.coaching.models.records import Amendment, AuditEvent, Record
+from coachbook.coaching.models.records import (
+    Amendment,
+    AuditEvent,
+    ChainAnchor,
+    Record,
+    RetentionPermit,
+)
 from coachbook.coaching.models.sessions import Session, SessionQuerySet
 from coachbook.coaching.models.steps import (
     AgendaItem,
@@ -19,11 +25,13 @@ __all__ = [
     "AgendaItem",
     "Amendment",
     "AuditEvent",
+    "ChainAnchor",
     "DealReview",
     "DealUpdate",
     "DevelopmentTopic",
     "Disposition",
     "Record",
+    "RetentionPermit",
     "Session",
     "SessionLocked",
     "SessionQuerySet",

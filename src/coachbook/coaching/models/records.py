@@ -129,3 +129,36 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RetentionPermit(models.Model):
+    """Lets the retention command remove one finalised session's rows.
+
+    The database refuses to delete records, amendments, audit events and
+    finalised sessions unless a permit for their session exists. Retention adds
+    permits inside its own transaction and removes them before it commits, so
+    at rest this table is empty.
+    """
+
+    session_id = models.BigIntegerField(unique=True)
+
+    def __str__(self) -> str:
+        return f"Retention permit for session {self.session_id}"
+
+
+class ChainAnchor(models.Model):
+    """Where a rep's record chain starts once retention removed its oldest records.
+
+    The first remaining record must carry the last removed record's hash as its
+    previous hash, and the next number, so the chain still verifies.
+    """
+
+    rep = models.OneToOneField(
+        Person, on_delete=models.PROTECT, related_name="chain_anchor"
+    )
+    last_removed_number = models.PositiveIntegerField()
+    last_removed_hash = models.CharField(max_length=64)
+    removed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.rep}'s chain starts after record {self.last_removed_number}"
