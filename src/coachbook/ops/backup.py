@@ -56,6 +56,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Prefetch
 from django.utils import timezone
+from rich.table import Table
 
 from coachbook.ops.chains import chain_problems
 
@@ -672,3 +673,15 @@ def restore_backup(path: Path, using: str = DEFAULT_DB_ALIAS) -> RestoreResult:
         records_checked=checked,
         warnings=warnings,
     )
+
+
+def counts_table(title: str, counts: dict[str, int]) -> Table:
+    """Rows per table, with a total, as both commands print them."""
+    table = Table(title=title)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in counts.items():
+        table.add_row(name, f"{rows:,}")
+    table.add_section()
+    table.add_row("total", f"{sum(counts.values()):,}")
+    return table

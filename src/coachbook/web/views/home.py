@@ -19,6 +19,26 @@ from coachbook.web import forms
 from coachbook.web.access import CoachbookRequest
 
 
+def last_session() -> Max:
+    """When a rep last had a finalised one-on-one, as a rep annotation."""
+    return Max(
+        "sessions__scheduled_at", filter=Q(sessions__state=Session.State.FINALISED)
+    )
+
+
+def overdue_actions(today) -> Count:
+    """How many of a rep's agreed actions are open past their due date."""
+    return Count(
+        "coaching_actions",
+        filter=Q(
+            coaching_actions__status=Action.Status.OPEN,
+            coaching_actions__due_date__lt=today,
+            coaching_actions__session__state=Session.State.FINALISED,
+        ),
+        distinct=True,
+    )
+
+
 @login_required
 def home(request: CoachbookRequest) -> HttpResponse:
     """Each role lands on its own picture: reps, their coaching; leaders, their teams."""
@@ -36,24 +56,14 @@ def home(request: CoachbookRequest) -> HttpResponse:
 def manager_home(request: CoachbookRequest) -> HttpResponse:
     today = Organisation.current().today()
     reps = reps_coached_by(request.user).annotate(
-        last_session=Max(
-            "sessions__scheduled_at", filter=Q(sessions__state=Session.State.FINALISED)
-        ),
+        last_session=last_session(),
         next_session=Min(
             "sessions__scheduled_at",
             filter=~Q(
                 sessions__state__in=[Session.State.CLOSED, Session.State.FINALISED]
             ),
         ),
-        overdue_actions=Count(
-            "coaching_actions",
-            filter=Q(
-                coaching_actions__status=Action.Status.OPEN,
-                coaching_actions__due_date__lt=today,
-                coaching_actions__session__state=Session.State.FINALISED,
-            ),
-            distinct=True,
-        ),
+        overdue_actions=overdue_actions(today),
         open_deals=Count("deals", filter=Q(deals__status="open"), distinct=True),
     )
     upcoming = list(
@@ -147,10 +157,7 @@ def leader_home(request: CoachbookRequest) -> HttpResponse:
     reps = (
         Person.objects.filter(role=Person.Role.REP, is_active=True, team__in=teams)
         .annotate(
-            last_session=Max(
-                "sessions__scheduled_at",
-                filter=Q(sessions__state=Session.State.FINALISED),
-            ),
+            last_session=last_session(),
             actions_done=Count(
                 "coaching_actions",
                 filter=Q(coaching_actions__status=Action.Status.DONE),
@@ -161,15 +168,7 @@ def leader_home(request: CoachbookRequest) -> HttpResponse:
                 filter=~Q(coaching_actions__status=Action.Status.OPEN),
                 distinct=True,
             ),
-            overdue_actions=Count(
-                "coaching_actions",
-                filter=Q(
-                    coaching_actions__status=Action.Status.OPEN,
-                    coaching_actions__due_date__lt=today,
-                    coaching_actions__session__state=Session.State.FINALISED,
-                ),
-                distinct=True,
-            ),
+            overdue_actions=overdue_actions(today),
         )
         .order_by("full_name")
     )

@@ -3,10 +3,9 @@
 from pathlib import Path
 
 from django.core.management.base import CommandError, CommandParser
-from rich.table import Table
 
 from coachbook.lib.commands import CoachbookCommand
-from coachbook.ops.backup import BackupError, write_backup
+from coachbook.ops.backup import BackupError, counts_table, write_backup
 
 
 class Command(CoachbookCommand):
@@ -28,13 +27,9 @@ class Command(CoachbookCommand):
             raise CommandError(str(exc)) from exc
 
         manifest = result.manifest
-        table = Table(title=f"Backup of {manifest['database_vendor']} data")
-        table.add_column("table")
-        table.add_column("rows", justify="right")
-        for name, rows in manifest["counts"].items():
-            table.add_row(name, f"{rows:,}")
-        table.add_section()
-        table.add_row("total", f"{manifest['total_rows']:,}")
+        table = counts_table(
+            f"Backup of {manifest['database_vendor']} data", manifest["counts"]
+        )
         console = self.console()
         console.print(table)
         console.print(

@@ -4,10 +4,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.core.management.base import CommandError, CommandParser
-from rich.table import Table
 
 from coachbook.lib.commands import CoachbookCommand
-from coachbook.ops.backup import BackupError, restore_backup
+from coachbook.ops.backup import BackupError, counts_table, restore_backup
 
 
 class Command(CoachbookCommand):
@@ -32,13 +31,7 @@ class Command(CoachbookCommand):
             raise CommandError(str(exc)) from exc
 
         manifest = result.manifest
-        table = Table(title=f"Restored into {result.database}")
-        table.add_column("table")
-        table.add_column("rows", justify="right")
-        for name, rows in result.counts.items():
-            table.add_row(name, f"{rows:,}")
-        table.add_section()
-        table.add_row("total", f"{sum(result.counts.values()):,}")
+        table = counts_table(f"Restored into {result.database}", result.counts)
         console = self.console()
         console.print(table)
         made = datetime.fromisoformat(manifest["created_at"]).astimezone(UTC)
