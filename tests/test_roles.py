@@ -211,7 +211,7 @@ def test_private_notes_reach_only_the_manager(db):
 
 def test_sales_ops_read_a_record_only_by_giving_a_reason_which_is_audited(db):
     session, record = finalised_session(person(REP))
-    ops = Person.objects.create_superuser("ops", password="x")
+    ops = Person.objects.create_sales_ops("ops", password="x")
     client = client_for(ops)
 
     asked = client.get(f"/records/{record.pk}/").content.decode()
@@ -365,3 +365,63 @@ def test_hostile_names_from_the_crm_stay_text_in_pages_and_exports(
     assert SCRIPT not in record_page
     assert SCRIPT not in markdown
     assert "&lt;script&gt;" in markdown
+
+
+def test_sales_ops_cannot_set_someone_elses_password_or_grant_powers(db):
+    ops = Person.objects.create_sales_ops("ops", password="a-long-password-1")
+    manager = person(MANAGER)
+    client = client_for(ops)
+
+    reset = client.post(
+        f"/admin/people/person/{manager.pk}/password/",
+        {"password1": "taken-over-123", "password2": "taken-over-123"},
+    )
+    own_page = client.get(f"/admin/people/person/{ops.pk}/change/").content.decode()
+
+    manager.refresh_from_db()
+    assert reset.status_code == 403
+    assert not manager.check_password("taken-over-123")
+    assert 'name="is_superuser"' not in own_page
+    assert 'name="groups"' not in own_page
+    assert (ops.is_staff, ops.is_superuser) == (True, False)
+
+
+def test_moving_a_rep_in_the_admin_is_audited(db):
+    ops = Person.objects.create_sales_ops("ops", password="a-long-password-1")
+    rep = person(REP)
+    new_team = Team.objects.get(manager=person("Dustin Brinkmann"), kind="team")
+    page = client_for(ops).get(f"/admin/people/person/{rep.pk}/change/")
+    form = page.context["adminform"].form
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None and k in form.fields and not isinstance(v, list | tuple)
+    }
+    data.update(
+        {
+            "team": new_team.pk,
+            "date_joined_0": rep.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": rep.date_joined.strftime("%H:%M:%S"),
+        }
+    )
+
+    response = client_for(ops).post(f"/admin/people/person/{rep.pk}/change/", data)
+
+    rep.refresh_from_db()
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert rep.team == new_team
+    event = AuditEvent.objects.get(action="changed role or team")
+    assert (event.actor, event.object_id, event.after["team_id"]) == (
+        ops,
+        str(rep.pk),
+        new_team.pk,
+    )
+
+
+def test_the_server_operators_superuser_sees_no_coaching(db):
+    session, record = finalised_session(person(REP))
+    operator = client_for(Person.objects.create_superuser("root", password="x"))
+
+    assert operator.get(f"/sessions/{session.pk}/").status_code == 404
+    assert operator.get(f"/reps/{person(REP).pk}/").status_code == 404
+    assert operator.get(f"/records/{record.pk}/download.md").status_code == 404

@@ -48,7 +48,7 @@ class RecordAdmin(ListOnlyAdmin):
         "number",
         "session_date",
         "created_at",
-        "content_hash",
+        "short_hash",
         "read_link",
     ]
     list_select_related = ["rep", "session"]
@@ -61,6 +61,12 @@ class RecordAdmin(ListOnlyAdmin):
     @admin.display(description="session date")
     def session_date(self, obj: Record):
         return obj.session.local_date
+
+    @admin.display(description="content hash")
+    def short_hash(self, obj: Record) -> str:
+        return format_html(
+            '<code title="{}">{}…</code>', obj.content_hash, obj.content_hash[:12]
+        )
 
     @admin.display(description="read")
     def read_link(self, obj: Record) -> str:

@@ -67,10 +67,10 @@ FORMAT_VERSION = 1
 MANIFEST_PREFIX = b'{"coachbook_backup": '
 
 # Tables that `coachbook migrate` fills with starting rows (the default
-# coaching template). A freshly migrated database counts as empty despite
+# coaching template, the Sales ops group). A freshly migrated database counts as empty despite
 # them, and a restore replaces them with the backup's rows. A new data
 # migration that fills another table must add it here.
-FILLED_BY_MIGRATE = frozenset({"coaching.template"})
+FILLED_BY_MIGRATE = frozenset({"coaching.template", "auth.group"})
 
 # Foreign keys to these are written as natural keys, because their primary
 # keys differ from one database to the next (migrate creates them).

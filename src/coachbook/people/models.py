@@ -85,6 +85,18 @@ class Team(models.Model):
 
 
 class PersonManager(UserManager):
+    def create_sales_ops(self, username, password=None, **extra_fields):
+        """A sales ops login: staff in the data pages, never a superuser."""
+        from coachbook.people.roles import make_sales_ops
+
+        extra_fields.setdefault("full_name", username)
+        person = self.create_user(
+            username, password=password, role=Person.Role.ADMIN, **extra_fields
+        )
+        make_sales_ops(person)
+        person.save(update_fields=["is_staff"])
+        return person
+
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Person.Role.ADMIN)
         extra_fields.setdefault("full_name", username)

@@ -66,6 +66,14 @@ def get_action_for(user: Person, action_id: int, perm: str) -> Action:
         session__state=Session.State.FINALISED,
     )
     _check(user, "coaching.view_record", None, action, "No such action.")
+    own_part = (
+        "coaching.report_action"
+        if user.pk == action.rep_id
+        else "coaching.verify_action"
+    )
+    manager_id = action.rep.team.manager_id if action.rep.team else None
+    if perm != own_part or user.pk not in (action.rep_id, manager_id):
+        raise PermissionDenied("You can read this but not change it.")
     if not allowed(user, perm, action):
         raise PermissionDenied(
             "This action can't take that step now: it may already be settled."

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from coachbook.coaching.models import DealUpdate, Session
+from coachbook.coaching.models import DealReview, DealUpdate, Session
 from coachbook.web.forms.guard import GuardedForm
-from coachbook.web.forms.widgets import TEXT
+from coachbook.web.forms.widgets import TEXT, choice_field
 
 
 class DealUpdateForm(GuardedForm):
@@ -21,6 +21,13 @@ class DealUpdateForm(GuardedForm):
             "note": "Anything your manager should know",
         }
         widgets = {"next_step": TEXT(), "note": TEXT()}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choice_field(self, "close_confidence").choices = [
+            ("", "— choose —"),
+            *DealReview.Confidence.choices,
+        ]
 
     def clean(self):
         cleaned = super().clean()

@@ -63,3 +63,20 @@ def md(value) -> str:
         lines.append(line)
 
     return "\n".join(lines)
+
+
+@register.filter
+def shown(field) -> str:
+    """A bound field's value as a person reads it: choice labels, dates spelled out."""
+    value = field.value()
+    if value in (None, ""):
+        return ""
+    choices = getattr(field.field, "choices", None)
+    if choices:
+        labels = {str(key): label for key, label in choices}
+        if isinstance(value, list | tuple):
+            return ", ".join(str(labels.get(str(v), v)) for v in value)
+        return str(labels.get(str(value), value))
+    if isinstance(value, date):
+        return day(value)
+    return str(value)

@@ -134,6 +134,7 @@ def rep_home(
             .select_related("manager")
             .order_by("scheduled_at"),
             "actions": rows,
+            "today": rep.local_today(),
             "records": Record.objects.filter(rep=rep)
             .select_related("session__manager")
             .order_by("-number"),

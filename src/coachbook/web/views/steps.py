@@ -44,6 +44,8 @@ def session_for_topics(request: CoachbookRequest, session_id: int) -> Session:
     session = get_session_for(request.user, session_id)
     if allowed(request.user, "coaching.run_session", session):
         session.check_editable()
+    elif request.user.pk != session.rep_id:
+        raise PermissionDenied("You can read this but not change it.")
     elif not allowed(request.user, "coaching.contribute_to_session", session):
         raise PermissionDenied(
             "Topics can be added until the session starts; raise it with your manager now."

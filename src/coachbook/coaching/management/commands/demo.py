@@ -24,6 +24,7 @@ from coachbook.crm.importers.targets import import_targets
 from coachbook.crm.models import Opportunity
 from coachbook.lib.commands import CoachbookCommand
 from coachbook.people.models import Organisation, Person, Team
+from coachbook.people.roles import make_sales_ops
 
 DATA = Path(settings.BASE_DIR).parent.parent / "data"
 MANAGER = "Melvin Marxen"
@@ -130,17 +131,14 @@ class Command(CoachbookCommand):
         if region and region.manager_id != lead.pk:
             region.manager = lead
             region.save(update_fields=["manager"])
-        admin, _ = Person.objects.get_or_create(
-            username="salesops",
-            defaults={
-                "full_name": "Sales Ops",
-                "role": Person.Role.ADMIN,
-                "is_staff": True,
-                "is_superuser": True,
-            },
-        )
+        admin = Person.objects.filter(username="salesops").first()
+        if admin is None:
+            admin = Person.objects.create_sales_ops("salesops", full_name="Sales Ops")
+        # Earlier demos made sales ops a superuser; sales ops are staff only.
+        admin.is_superuser = False
+        make_sales_ops(admin)
         admin.set_password(PASSWORD)
-        admin.save(update_fields=["password"])
+        admin.save(update_fields=["password", "is_superuser", "is_staff"])
 
         return manager, rep, lead
 
