@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from coachbook.coaching.models import Action, Session
 from coachbook.crm.models import Activity, Opportunity, StageChange, Target
@@ -305,7 +305,35 @@ def _activity(rep: Person, as_of: date) -> dict[str, Any]:
             "activity_last_7d_reason": "no calls, emails or meetings have been imported for this rep",
         }
 
-    return {"activity_last_7d": counts, "activity_last_7d_reason": None}
+    return {
+        "activity_last_7d": counts,
+        "activity_last_7d_reason": None,
+        "activity_against_target": _against_target(rep, counts),
+    }
+
+
+def _against_target(rep: Person, counts: dict[str, int]) -> list[dict[str, Any]]:
+    """Each kind with a weekly target: done in the last 7 days against it.
+
+    A rep's own target wins over the target set for every rep.
+    """
+    from coachbook.crm.models import ActivityTarget
+
+    targets: dict[str, int] = {}
+    for target in ActivityTarget.objects.filter(
+        Q(rep=rep) | Q(rep__isnull=True)
+    ).order_by("rep_id"):
+        if target.rep_id or target.kind not in targets:
+            targets[target.kind] = target.per_week
+    return [
+        {
+            "kind": kind,
+            "done": counts.get(kind, 0),
+            "target": per_week,
+            "short_by": max(per_week - counts.get(kind, 0), 0),
+        }
+        for kind, per_week in sorted(targets.items())
+    ]
 
 
 def _deal_line(deal: Opportunity, on: date | None, **extra: Any) -> dict[str, Any]:
@@ -342,8 +370,8 @@ def _changes(rep: Person, since: date, as_of: date) -> dict[str, Any]:
         result["created"].append(_deal_line(deal, deal.created_on, stage=stage))
     for change in moves.order_by("changed_on", "pk"):
         deal = change.opportunity
-        if not change.from_stage:
-            continue  # the deal's first stage: already listed as created
+        if not change.from_stage or change.from_stage == change.to_stage:
+            continue  # the first stage (listed as created), or no stage move
         line = _deal_line(
             deal,
             change.changed_on,
@@ -355,7 +383,50 @@ def _changes(rep: Person, since: date, as_of: date) -> dict[str, Any]:
         else:
             result["stage_moves"].append(line)
 
+    result.update(_pushes_and_cuts(rep, since, as_of))
+
     return {"since": since.isoformat(), "as_of": as_of.isoformat(), **result}
+
+
+def _pushes_and_cuts(rep: Person, since: date, as_of: date) -> dict[str, list]:
+    """Close dates pushed later and amounts changed in the window, row against row before."""
+    pushed: list[dict[str, Any]] = []
+    amounts: list[dict[str, Any]] = []
+    last: dict[int, StageChange] = {}
+    rows = (
+        StageChange.objects.filter(opportunity__owner=rep, changed_on__lte=as_of)
+        .select_related("opportunity")
+        .order_by("opportunity_id", "changed_on", "pk")
+    )
+    for row in rows:
+        before = last.get(row.opportunity_id)
+        last[row.opportunity_id] = row
+        if before is None or row.changed_on <= since:
+            continue
+        deal = row.opportunity
+        if row.close_date and before.close_date and row.close_date > before.close_date:
+            pushed.append(
+                _deal_line(
+                    deal,
+                    row.changed_on,
+                    from_date=before.close_date.isoformat(),
+                    to_date=row.close_date.isoformat(),
+                )
+            )
+        if (
+            row.amount is not None
+            and before.amount is not None
+            and row.amount != before.amount
+        ):
+            amounts.append(
+                _deal_line(
+                    deal,
+                    row.changed_on,
+                    from_amount=_money(before.amount),
+                    to_amount=_money(row.amount),
+                )
+            )
+    return {"close_dates_pushed": pushed, "amounts_changed": amounts}
 
 
 def _open_actions(

@@ -1,6 +1,27 @@
 from django.contrib import admin
 
-from coachbook.crm.models import Account, ImportRun, Opportunity, Product, Target
+from coachbook.crm.models import (
+    Account,
+    ActivityTarget,
+    CurrencyRate,
+    ImportRun,
+    Opportunity,
+    Product,
+    Target,
+)
+
+
+@admin.register(ActivityTarget)
+class ActivityTargetAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "rep", "kind", "per_week", "is_demo"]
+    list_filter = ["kind"]
+    autocomplete_fields = ["rep"]
+
+
+@admin.register(CurrencyRate)
+class CurrencyRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "rate", "valid_from"]
+    list_filter = ["currency"]
 
 
 @admin.register(Target)

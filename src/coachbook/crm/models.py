@@ -64,7 +64,21 @@ class Opportunity(models.Model):
     status = models.CharField(max_length=4, choices=Status.choices)
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     amount_is_list_price = models.BooleanField(default=False)
+    # `amount` is in the organisation's currency; what the CRM said is kept here.
     currency = models.CharField(max_length=3, default="USD")
+    source_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    source_currency = models.CharField(max_length=3, blank=True)
+    probability = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    segment = models.CharField(max_length=100, blank=True)
+    snapshot_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The as-of date of the export this deal was last read from.",
+    )
     created_on = models.DateField(null=True, blank=True)
     stage_entered_on = models.DateField(null=True, blank=True)
     close_date = models.DateField(null=True, blank=True)
@@ -84,7 +98,11 @@ class Opportunity(models.Model):
 
 
 class StageChange(models.Model):
-    """One move of a deal between stages, with its amount and close date then."""
+    """One row of a deal's history: its stage, amount and close date from that day.
+
+    A row whose from_stage equals its to_stage records a change of amount or
+    close date without a stage move.
+    """
 
     opportunity = models.ForeignKey(
         Opportunity, on_delete=models.CASCADE, related_name="stage_changes"
@@ -94,18 +112,30 @@ class StageChange(models.Model):
     changed_on = models.DateField()
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     close_date = models.DateField(null=True, blank=True)
+    probability = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
     derived = models.BooleanField(
         default=False,
         help_text="Worked out from dates on the deal, not a history file.",
     )
+    # Where the row came from: a history file's own id, or "snapshot:<date>"
+    # when two exports of the deal were compared. Empty for derived rows.
+    external_id = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["changed_on", "pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["opportunity", "to_stage", "changed_on"],
+                condition=models.Q(external_id=""),
                 name="stage_change_once",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["opportunity", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="history_row_once",
+            ),
         ]
         indexes = [models.Index(fields=["changed_on"])]
 
@@ -142,12 +172,61 @@ class Activity(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     occurred_at = models.DateTimeField()
     subject = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=40, blank=True)
 
     class Meta:
         verbose_name_plural = "activities"
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.occurred_at:%Y-%m-%d}"
+
+
+class ActivityTarget(models.Model):
+    """How many calls, emails or meetings a week a rep (or every rep of a team) should log."""
+
+    rep = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activity_targets",
+    )
+    kind = models.CharField(max_length=10, choices=Activity.Kind.choices)
+    per_week = models.PositiveSmallIntegerField()
+    is_demo = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rep", "kind"], name="activity_target_once"
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(rep__isnull=True),
+                name="default_activity_target_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.rep or "every rep"
+        return f"{who}: {self.per_week} {self.get_kind_display().lower()}s a week"
+
+
+class CurrencyRate(models.Model):
+    """What one unit of a currency is worth in the organisation's currency, from a date."""
+
+    currency = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=18, decimal_places=8)
+    valid_from = models.DateField()
+
+    class Meta:
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "valid_from"], name="rate_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} from {self.valid_from}"
 
 
 class Target(models.Model):

@@ -24,6 +24,8 @@ SALES_OPS_CAN = {
         "product": ("view", "change"),
         "opportunity": ("view",),
         "target": ("view", "add", "change", "delete"),
+        "activitytarget": ("view", "add", "change", "delete"),
+        "currencyrate": ("view", "add", "change", "delete"),
         "importrun": ("view",),
     },
     # Lockouts: see failed logins, and lift one by deleting its attempt.

@@ -35,10 +35,12 @@ class ImportReport:
     rejected: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     data_as_of: date | None = None
+    # Asked to apply the good rows and list the rejected ones.
+    partial: bool = False
 
     @property
     def applied(self) -> bool:
-        return not self.rejected
+        return self.partial or not self.rejected
 
     def count(self, table: str, outcome: str, n: int = 1) -> None:
         self.counts.setdefault(table, Counter())[outcome] += n
@@ -87,13 +89,38 @@ def print_report(console: Console, report: ImportReport) -> None:
     table.add_column("file")
     for outcome in outcomes:
         table.add_column(outcome, justify="right")
+    table.add_column("also")
     for name, counts in report.counts.items():
-        table.add_row(name, *(str(counts.get(o, 0)) for o in outcomes))
+        also = ", ".join(
+            f"{n} {outcome}"
+            for outcome, n in counts.items()
+            if outcome not in outcomes and n
+        )
+        table.add_row(name, *(str(counts.get(o, 0)) for o in outcomes), also)
     console.print(table)
 
     for note in report.notes:
         console.print(f"• {note}", highlight=False)
     for rejection in report.rejected:
         console.print(f"[red]rejected[/red] {rejection}", highlight=False)
-    if report.applied:
+    if report.applied and report.rejected:
+        console.print(
+            f"[yellow]Import applied without the {len(report.rejected)} rejected rows.[/yellow]"
+        )
+    elif report.applied:
         console.print("[green]Import applied.[/green]")
+
+
+def write_rejections(report: ImportReport, path: Path) -> Path:
+    """Every rejected row as CSV (file, row, field, reason), for the admin to fix and re-import."""
+    import csv
+
+    from coachbook.lib.csvfiles import safe_cell
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["file", "row", "field", "reason"])
+        for r in report.rejected:
+            writer.writerow([safe_cell(v) for v in (r.file, r.row, r.field, r.reason)])
+    return path

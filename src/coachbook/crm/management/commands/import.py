@@ -1,11 +1,18 @@
-"""coachbook import: load CRM data or targets from files."""
+"""coachbook import: load CRM data, targets or currency rates from files."""
 
+from datetime import date
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from coachbook.crm.importers.crm_export import CrmImporter, default_as_of
+from coachbook.crm.importers.layouts import LAYOUTS, LayoutProblem
 from coachbook.crm.importers.maven import import_maven
-from coachbook.crm.importers.report import print_report
+from coachbook.crm.importers.report import print_report, write_rejections
+from coachbook.crm.importers.scorecard import import_activity_targets, import_rates
+from coachbook.crm.importers.sources import FolderSource
 from coachbook.crm.importers.targets import import_targets
 from coachbook.lib.commands import CoachbookCommand
 from coachbook.lib.csvfiles import FileProblem
@@ -15,16 +22,54 @@ class Command(CoachbookCommand):
     help = (
         "Import CRM data or targets.\n\n"
         "  coachbook import maven path/to/maven-crm\n"
-        "  coachbook import targets path/to/targets.csv"
+        "  coachbook import salesforce path/to/export --as-of 2024-06-30\n"
+        "  coachbook import salesforce path/to/export --mapping our-org.toml --partial\n"
+        "  coachbook import targets path/to/targets.csv\n"
+        "  coachbook import activity-targets path/to/activity-targets.csv\n"
+        "  coachbook import rates path/to/rates.csv\n\n"
+        "A Salesforce folder holds any of User.csv, Account.csv, Opportunity.csv,\n"
+        "OpportunityHistory.csv, Task.csv and Event.csv, as Data Loader or the\n"
+        "weekly Data Export writes them. Import each week's export with its date\n"
+        "(--as-of) and coachbook records what changed on every deal since the last one."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("source", choices=["maven", "targets"])
+        parser.add_argument(
+            "source",
+            choices=["maven", "targets", "activity-targets", "rates", *LAYOUTS],
+        )
         parser.add_argument("path", type=Path)
         parser.add_argument(
             "--demo",
             action="store_true",
             help="Mark imported targets as demo targets (shown as such in the product).",
+        )
+        parser.add_argument(
+            "--as-of",
+            type=date.fromisoformat,
+            help="The date the export was taken (YYYY-MM-DD); changes are dated by it. "
+            "Default: today.",
+        )
+        parser.add_argument(
+            "--mapping",
+            type=Path,
+            help="A TOML file that renames columns or stages for your org.",
+        )
+        parser.add_argument(
+            "--day-first",
+            action="store_true",
+            help="The files write dates day first (31/12/2024).",
+        )
+        parser.add_argument(
+            "--owner",
+            help="Whose deals these are, when the export has no owner column "
+            "(a person's full name; added as a rep if new).",
+        )
+        parser.add_argument(
+            "--partial",
+            action="store_true",
+            help="Apply the good rows and write the rejected ones to a report, "
+            "instead of refusing the whole import.",
         )
 
     def handle(self, *args, source: str, path: Path, demo: bool, **options) -> None:
@@ -36,14 +81,61 @@ class Command(CoachbookCommand):
                         f"{path} is not a folder; give the folder with the five CSVs"
                     )
                 report = import_maven(path)
-            else:
+            elif source == "targets":
                 report = import_targets(path, demo=demo)
-        except FileProblem as exc:
+            elif source == "activity-targets":
+                report = import_activity_targets(path)
+            elif source == "rates":
+                report = import_rates(path)
+            else:
+                report = self._crm(source, path, console, **options)
+        except (FileProblem, LayoutProblem) as exc:
             raise CommandError(f"{exc}. Nothing was imported.") from exc
 
         print_report(console, report)
-        if not report.applied:
+        if report.rejected and report.partial:
+            out = write_rejections(
+                report,
+                Path(settings.DATA_DIR)
+                / "import-reports"
+                / f"{source}-{report.checksum[:12]}.csv",
+            )
+            console.print(
+                f"{len(report.rejected)} rows were left out; they are listed in {out}."
+            )
+        elif not report.applied:
             raise CommandError(
                 f"{len(report.rejected)} rows were rejected, so nothing was imported. "
-                "Fix the rows above and run the import again."
+                "Fix the rows above and run the import again, or add --partial to "
+                "import the good rows now."
             )
+
+    def _crm(self, source: str, path: Path, console, **options):
+        if not path.is_dir():
+            raise CommandError(f"{path} is not a folder of {source} export files")
+        layout = LAYOUTS[source]()
+        if options.get("mapping"):
+            layout = layout.with_overrides(options["mapping"])
+        if options.get("day_first"):
+            layout.day_first = True
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("Reading…")
+
+            def tick(obj: str, rows: int) -> None:
+                progress.update(task, description=f"{obj}: {rows:,} rows read")
+
+            importer = CrmImporter(
+                FolderSource(path, layout),
+                layout,
+                as_of=options.get("as_of") or default_as_of(),
+                partial=options.get("partial", False),
+                progress=tick,
+                default_owner=options.get("owner"),
+            )
+            return importer.run()

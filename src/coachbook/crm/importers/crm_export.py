@@ -1,0 +1,837 @@
+"""Importing a CRM's objects: people and teams, accounts, deals, their history, activities.
+
+One importer serves every source; a `Layout` says where each field sits in
+the source's files and what its stages mean. An import runs in one database
+transaction: it applies whole, or, when the admin asks for it, applies the
+good rows and lists every rejected one with its file, row, field and reason.
+A killed process or a database error leaves the database as it was.
+
+Deals are snapshots: importing a later export records each deal's stage
+moves, close-date pushes and amount changes since the previous one, dated by
+the export's as-of date, so "since last session" works without a history file.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.db import transaction
+
+from coachbook.crm.importers.layouts import Layout
+from coachbook.crm.importers.report import ImportRefused, ImportReport
+from coachbook.crm.models import (
+    Account,
+    Activity,
+    CurrencyRate,
+    Opportunity,
+    StageChange,
+)
+from coachbook.lib import fields
+from coachbook.lib.csvfiles import EXTRA, FileProblem
+from coachbook.people.models import Organisation, Person, Team
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000
+
+
+class Source(Protocol):
+    label: str
+
+    def objects(self) -> list[str]: ...
+    def rows(self, obj: str) -> Iterator[tuple[int, dict[str, str]]] | None: ...
+    def checksum(self) -> str: ...
+
+
+class Rejected(Exception):
+    """One row refused: the field it failed on and why."""
+
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field_name
+        self.reason = reason
+
+
+@dataclass
+class Columns:
+    """Where each field is in one file: the layout's first candidate the header has."""
+
+    file: str
+    where: dict[str, str]
+
+    def value(self, row: dict[str, str], name: str) -> str | None:
+        """The cell, stripped; None when the file has no column for the field."""
+        column = self.where.get(name)
+        if column is None:
+            return None
+        return (row.get(column) or "").strip()
+
+
+class CrmImporter:
+    def __init__(
+        self,
+        source: Source,
+        layout: Layout,
+        *,
+        as_of: date,
+        run_by: Person | None = None,
+        partial: bool = False,
+        progress: Callable[[str, int], None] | None = None,
+        default_owner: str | None = None,
+    ) -> None:
+        self.source = source
+        self.layout = layout
+        self.as_of = as_of
+        self.run_by = run_by
+        self.partial = partial
+        self.progress = progress or (lambda obj, rows: None)
+        self.report = ImportReport(source=layout.source, location=source.label)
+        self.report.data_as_of = as_of
+        org = Organisation.current()
+        self.currency = org.currency
+        self.zone = zoneinfo.ZoneInfo("UTC")
+        self.people: dict[str, Person] = {}
+        self.accounts: dict[str, int] = {}
+        self.deal_ids: dict[str, int] = {}
+        self.rates = list(CurrencyRate.objects.order_by("currency", "-valid_from"))
+        self.default_owner_name = default_owner
+        self.default_owner: Person | None = None
+
+    # Running ---------------------------------------------------------------
+
+    def run(self) -> ImportReport:
+        try:
+            with transaction.atomic():
+                self._import()
+                if self.report.rejected and not self.partial:
+                    raise ImportRefused(self.report)
+        except ImportRefused:
+            logger.warning(
+                "import refused source=%s location=%s rejected=%d run_by=%s",
+                self.layout.source,
+                self.source.label,
+                len(self.report.rejected),
+                self.run_by.pk if self.run_by else None,
+            )
+        else:
+            logger.info(
+                "import applied source=%s location=%s checksum=%s counts=%s "
+                "rejected=%d run_by=%s",
+                self.layout.source,
+                self.source.label,
+                self.source.checksum()[:12],
+                {t: dict(c) for t, c in self.report.counts.items()},
+                len(self.report.rejected),
+                self.run_by.pk if self.run_by else None,
+            )
+        self.report.checksum = self.source.checksum()
+        self.report.partial = self.partial
+        self.report.save_run(self.run_by)
+        return self.report
+
+    def _import(self) -> None:
+        present = set(self.source.objects())
+        if "opportunity" not in present and "history" not in present:
+            raise FileProblem(
+                Path(self.source.label),
+                "has no deals file; expected "
+                + " or ".join(self.layout.objects["opportunity"].files),
+            )
+        self._load_known_people()
+        if self.default_owner_name:
+            self.default_owner = self._person_named(self.default_owner_name)
+        self._users()
+        self._accounts()
+        self._opportunities()
+        self._history()
+        self._baselines()
+        for obj in ("task", "event"):
+            self._activities(obj)
+
+    # Reading ---------------------------------------------------------------
+
+    def _table(
+        self, obj: str
+    ) -> tuple[Columns, Iterator[tuple[int, dict[str, str]]]] | None:
+        rows = self.source.rows(obj)
+        if rows is None:
+            return None
+        spec = self.layout.objects[obj]
+        name = getattr(self.source, "file_name", lambda o: o)(obj)
+        first = next(rows, None)
+        header = list(first[1]) if first else []
+        where = {}
+        for field_name, candidates in spec.columns.items():
+            for column in candidates:
+                if column in header:
+                    where[field_name] = column
+                    break
+        missing = [f for f in spec.required if f not in where]
+        if first is not None and missing:
+            columns = ", ".join(
+                "/".join(spec.columns[f]) or f"(set {f} in the mapping file)"
+                for f in missing
+            )
+            raise FileProblem(Path(name), f"missing column {columns}")
+
+        def all_rows() -> Iterator[tuple[int, dict[str, str]]]:
+            if first is not None:
+                yield first
+            yield from rows
+
+        return Columns(name, where), all_rows()
+
+    def _each(
+        self, obj: str, table: str
+    ) -> Iterator[tuple[Columns, int, dict[str, str]]]:
+        found = self._table(obj)
+        if found is None:
+            return
+        columns, rows = found
+        for count, (line, row) in enumerate(rows, start=1):
+            if count % 10000 == 0:
+                self.progress(obj, count)
+            self.report.count(table, "read")
+            if row.get(EXTRA):
+                self.report.reject(columns.file, line, "(row)", row[EXTRA])
+                continue
+            yield columns, line, row
+        skipped = getattr(
+            getattr(self.source, "tables", {}).get(obj), "skipped_footer_lines", 0
+        )
+        if skipped:
+            self.report.notes.append(
+                f"{columns.file}: {skipped} summary line(s) at the end of the file "
+                "were skipped"
+            )
+
+    def _reject(self, columns: Columns, line: int, exc: Rejected | ValueError) -> None:
+        if isinstance(exc, Rejected):
+            # Name the column as the file has it, so the admin finds it.
+            column = columns.where.get(exc.field, exc.field)
+            self.report.reject(columns.file, line, column, exc.reason)
+        else:
+            self.report.reject(columns.file, line, "(row)", str(exc))
+
+    # Values ----------------------------------------------------------------
+
+    def _id(self, columns: Columns, row: dict[str, str], name: str) -> str:
+        value = columns.value(row, name) or ""
+        if not value:
+            return ""
+        return self._normalise_id(value, name)
+
+    def _normalise_id(self, value: str, name: str) -> str:
+        if self.layout.source != "salesforce":
+            return value
+        try:
+            return fields.salesforce_id(value)
+        except ValueError as exc:
+            raise Rejected(name, str(exc)) from exc
+
+    def _date(self, columns: Columns, row: dict[str, str], name: str) -> date | None:
+        value = columns.value(row, name)
+        if not value:
+            return None
+        try:
+            return fields.parse_date(value, day_first=self.layout.day_first)
+        except ValueError as exc:
+            raise Rejected(name, str(exc)) from exc
+
+    def _when(
+        self, columns: Columns, row: dict[str, str], name: str
+    ) -> datetime | None:
+        value = columns.value(row, name)
+        if not value:
+            return None
+        try:
+            return fields.parse_datetime(
+                value, day_first=self.layout.day_first, zone=self.zone
+            )
+        except ValueError as exc:
+            raise Rejected(name, str(exc)) from exc
+
+    def _money(
+        self, columns: Columns, row: dict[str, str], on: date
+    ) -> tuple[Decimal | None, Decimal | None, str]:
+        """(amount in the org's currency, amount as written, its currency)."""
+        value = columns.value(row, "amount")
+        code = (columns.value(row, "currency") or "").upper() or self.currency
+        if not value:
+            return None, None, code
+        try:
+            parsed = fields.parse_money(
+                value, default_currency=code, decimal_comma=self.layout.decimal_comma
+            )
+        except ValueError as exc:
+            raise Rejected("amount", str(exc)) from exc
+        if parsed is None:
+            return None, None, code
+        amount, currency = parsed
+        return self._convert(amount, currency, on), amount, currency
+
+    def _convert(self, amount: Decimal, currency: str, on: date) -> Decimal:
+        if currency == self.currency:
+            return amount
+        for rate in self.rates:
+            if rate.currency == currency and rate.valid_from <= on:
+                return (amount * rate.rate).quantize(Decimal("0.01"))
+        raise Rejected(
+            "amount",
+            f"is in {currency} and there is no {currency} rate on or before {on}; "
+            f"add one under Currency rates and import again",
+        )
+
+    def _percent(self, columns: Columns, row: dict[str, str]) -> Decimal | None:
+        value = columns.value(row, "probability")
+        if not value:
+            return None
+        try:
+            return fields.parse_percent(value)
+        except ValueError as exc:
+            raise Rejected("probability", str(exc)) from exc
+
+    # People and teams ------------------------------------------------------
+
+    def _person_named(self, name: str) -> Person:
+        """The person a file without owners is assigned to; added as a rep if new."""
+        person = Person.objects.filter(full_name__iexact=name.strip()).first()
+        if person is None:
+            person = Person.objects.create(
+                username=Person.free_username(name),
+                full_name=name.strip(),
+                role=Person.Role.REP,
+            )
+            person.set_unusable_password()
+            person.save(update_fields=["password"])
+            self.report.count("people", "added as owner")
+        return person
+
+    def _load_known_people(self) -> None:
+        self.people = {
+            p.external_id: p
+            for p in Person.objects.filter(external_id__isnull=False)
+            if p.external_id
+        }
+
+    def _owner(
+        self, columns: Columns, row: dict[str, str], name: str = "owner"
+    ) -> Person:
+        if name not in columns.where and self.default_owner is not None:
+            return self.default_owner
+        owner_id = self._id(columns, row, name)
+        if not owner_id:
+            raise Rejected(
+                columns.where.get(name, name), "is empty; every deal needs an owner"
+            )
+        person = self.people.get(owner_id)
+        if person is None:
+            # The export names an owner its user file does not: keep the deal,
+            # add the owner by id, and say so; sales ops can name them later.
+            person = Person.objects.create(
+                username=Person.free_username(f"{self.layout.source} {owner_id}"),
+                full_name=f"{self.layout.source.title()} user {owner_id}",
+                role=Person.Role.REP,
+                external_id=owner_id,
+            )
+            person.set_unusable_password()
+            person.save(update_fields=["password"])
+            self.people[owner_id] = person
+            self.report.count("people", "added by id")
+        return person
+
+    def _users(self) -> None:
+        users: dict[str, dict[str, Any]] = {}
+        for columns, line, row in self._each("user", "users"):
+            try:
+                user_id = self._id(columns, row, "id")
+                name = columns.value(row, "name") or " ".join(
+                    part
+                    for part in (
+                        columns.value(row, "first_name"),
+                        columns.value(row, "last_name"),
+                    )
+                    if part
+                )
+                zone = columns.value(row, "time_zone") or "UTC"
+                if zone not in zoneinfo.available_timezones():
+                    raise Rejected("time_zone", f"'{zone}' is not a time zone name")
+                active = columns.value(row, "active")
+                users[user_id] = {
+                    "name": name or user_id,
+                    "email": columns.value(row, "email") or "",
+                    "manager": self._id(columns, row, "manager"),
+                    "active": fields.parse_bool(active) if active else True,
+                    "zone": zone,
+                }
+            except (Rejected, ValueError) as exc:
+                self._reject(columns, line, exc)
+        if not users:
+            return
+        managers = {u["manager"] for u in users.values() if u["manager"] in users}
+        leads = {users[m]["manager"] for m in managers} & managers
+        for user_id, user in users.items():
+            role = (
+                Person.Role.SECOND_LINE
+                if user_id in leads
+                else Person.Role.MANAGER
+                if user_id in managers
+                else Person.Role.REP
+            )
+            values = {
+                "full_name": user["name"],
+                "email": user["email"],
+                "role": role,
+                "is_active": bool(user["active"]),
+                "time_zone": user["zone"],
+            }
+            person = self.people.get(user_id)
+            if person is None:
+                person = Person(
+                    username=Person.free_username(user["name"]),
+                    external_id=user_id,
+                    **values,
+                )
+                person.set_unusable_password()
+                person.save()
+                self.people[user_id] = person
+                self.report.count("users", "created")
+            elif any(getattr(person, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(person, k, v)
+                person.save(update_fields=list(values))
+                self.report.count("users", "updated")
+            else:
+                self.report.count("users", "unchanged")
+        self._teams(users, managers, leads)
+
+    def _teams(
+        self, users: dict[str, dict[str, Any]], managers: set[str], leads: set[str]
+    ) -> None:
+        org = Organisation.current()
+        company, _ = Team.objects.get_or_create(
+            kind=Team.Kind.COMPANY, parent=None, defaults={"name": org.name}
+        )
+        teams: dict[str, Team] = {}
+
+        def team_of(manager_id: str) -> Team:
+            if manager_id in teams:
+                return teams[manager_id]
+            boss = users[manager_id]["manager"]
+            parent = (
+                team_of(boss) if boss in managers and boss != manager_id else company
+            )
+            manager = self.people[manager_id]
+            team, created = Team.objects.get_or_create(
+                parent=parent,
+                name=f"{manager.full_name}'s team",
+                defaults={
+                    "kind": Team.Kind.REGION if manager_id in leads else Team.Kind.TEAM,
+                    "manager": manager,
+                },
+            )
+            if team.manager_id != manager.pk:
+                team.manager = manager
+                team.save(update_fields=["manager"])
+            self.report.count("teams", "created" if created else "unchanged")
+            teams[manager_id] = team
+            return team
+
+        for user_id, user in users.items():
+            boss = user["manager"]
+            person = self.people[user_id]
+            team = team_of(boss) if boss in managers else None
+            if team is not None and person.team_id != team.pk:
+                person.team = team
+                person.save(update_fields=["team"])
+
+    # Accounts --------------------------------------------------------------
+
+    def _accounts(self) -> None:
+        existing = dict(Account.objects.values_list("external_id", "pk"))
+        parents: list[tuple[str, str]] = []
+        for columns, line, row in self._each("account", "accounts"):
+            try:
+                account_id = self._id(columns, row, "id")
+                name = columns.value(row, "name") or ""
+                if not name:
+                    raise Rejected(
+                        columns.where["name"], "is empty; an account needs a name"
+                    )
+                employees = columns.value(row, "employees")
+                values = {
+                    "name": name[:200],
+                    "sector": (columns.value(row, "sector") or "")[:100],
+                    "employees": int(Decimal(employees)) if employees else None,
+                }
+            except (Rejected, ValueError, ArithmeticError) as exc:
+                self._reject(
+                    columns,
+                    line,
+                    exc
+                    if isinstance(exc, Rejected | ValueError)
+                    else ValueError(str(exc)),
+                )
+                continue
+            if account_id in self.accounts:
+                self.report.count("accounts", "duplicate in file")
+                continue
+            pk = existing.get(account_id)
+            if pk is None:
+                pk = Account.objects.create(external_id=account_id, **values).pk
+                self.report.count("accounts", "created")
+            else:
+                changed = (
+                    Account.objects.filter(pk=pk).exclude(**values).update(**values)
+                )
+                self.report.count("accounts", "updated" if changed else "unchanged")
+            self.accounts[account_id] = pk
+            parent = self._id(columns, row, "parent")
+            if parent:
+                parents.append((account_id, parent))
+        all_accounts = {**existing, **self.accounts}
+        for account_id, parent in parents:
+            if parent in all_accounts:
+                Account.objects.filter(pk=all_accounts[account_id]).update(
+                    parent_id=all_accounts[parent]
+                )
+        self.accounts = all_accounts
+
+    # Deals -----------------------------------------------------------------
+
+    def _opportunities(self) -> None:
+        seen: dict[str, tuple[int, tuple]] = {}
+        batch: list[tuple[Columns, int, dict[str, Any]]] = []
+        for columns, line, row in self._each("opportunity", "opportunities"):
+            try:
+                deal = self._deal(columns, row)
+            except (Rejected, ValueError) as exc:
+                self._reject(columns, line, exc)
+                continue
+            fingerprint = tuple(sorted((k, str(v)) for k, v in deal.items()))
+            if deal["external_id"] in seen:
+                first_line, first = seen[deal["external_id"]]
+                if first == fingerprint:
+                    self.report.count("opportunities", "duplicate in file")
+                else:
+                    self.report.reject(
+                        columns.file,
+                        line,
+                        columns.where["id"],
+                        f"deal {deal['external_id']} is also on row {first_line} "
+                        "with different values; keep one of the two rows",
+                    )
+                continue
+            seen[deal["external_id"]] = (line, fingerprint)
+            batch.append((columns, line, deal))
+            if len(batch) >= BATCH:
+                self._save_deals(batch)
+                batch = []
+        if batch:
+            self._save_deals(batch)
+
+    def _deal(self, columns: Columns, row: dict[str, str]) -> dict[str, Any]:
+        label = columns.value(row, "stage") or ""
+        stage = self.layout.stage(label)
+        if stage is None:
+            raise Rejected(
+                columns.where["stage"],
+                f"'{label}' is not in the stage list; add it to your mapping file "
+                "with its order and category (open, won or lost)",
+            )
+        close_date = self._date(columns, row, "close_date")
+        created = self._when(columns, row, "created")
+        amount, source_amount, source_currency = self._money(
+            columns, row, close_date or self.as_of
+        )
+        account_id = self._id(columns, row, "account")
+        return {
+            "external_id": self._id(columns, row, "id"),
+            "name": (columns.value(row, "name") or "")[:300] or "(no name)",
+            "owner": self._owner(columns, row),
+            "account_id": self.accounts.get(account_id) if account_id else None,
+            "stage": stage.name,
+            "stage_position": stage.order,
+            "status": stage.category,
+            "amount": amount,
+            "source_amount": source_amount,
+            "source_currency": source_currency if source_amount is not None else "",
+            "currency": self.currency,
+            "probability": self._percent(columns, row),
+            "close_date": close_date,
+            "created_on": created.date() if created else None,
+            "next_step": columns.value(row, "next_step"),
+            "segment": (columns.value(row, "segment") or "")[:100],
+        }
+
+    def _save_deals(self, batch: list[tuple[Columns, int, dict[str, Any]]]) -> None:
+        existing = Opportunity.objects.in_bulk(
+            [deal["external_id"] for _, _, deal in batch], field_name="external_id"
+        )
+        created, changes, updated = [], [], []
+        for _, _, deal in batch:
+            owner = deal.pop("owner")
+            deal["owner_id"] = owner.pk
+            old = existing.get(deal["external_id"])
+            if old is None:
+                created.append(
+                    Opportunity(
+                        source=self.layout.source, snapshot_on=self.as_of, **deal
+                    )
+                )
+                continue
+            if old.snapshot_on and old.snapshot_on > self.as_of:
+                self.report.count("opportunities", "older than the last import, kept")
+                continue
+            moved = (old.stage, old.close_date, old.amount) != (
+                deal["stage"],
+                deal["close_date"],
+                deal["amount"],
+            )
+            if moved and old.snapshot_on and old.snapshot_on < self.as_of:
+                changes.append(
+                    StageChange(
+                        opportunity_id=old.pk,
+                        from_stage=old.stage,
+                        to_stage=deal["stage"],
+                        changed_on=self.as_of,
+                        amount=deal["amount"],
+                        close_date=deal["close_date"],
+                        probability=deal["probability"],
+                        external_id=f"snapshot:{self.as_of.isoformat()}",
+                    )
+                )
+                if old.stage != deal["stage"]:
+                    deal["stage_entered_on"] = self.as_of
+            if (
+                any(getattr(old, k) != v for k, v in deal.items())
+                or old.snapshot_on != self.as_of
+            ):
+                for k, v in deal.items():
+                    setattr(old, k, v)
+                old.snapshot_on = self.as_of
+                updated.append(old)
+                self.report.count("opportunities", "updated" if moved else "unchanged")
+            else:
+                self.report.count("opportunities", "unchanged")
+        Opportunity.objects.bulk_create(created, batch_size=BATCH)
+        self.report.count("opportunities", "created", len(created))
+        if updated:
+            Opportunity.objects.bulk_update(
+                updated,
+                [
+                    *batch[0][2].keys() - {"external_id"},
+                    "snapshot_on",
+                    "stage_entered_on",
+                ],
+                batch_size=BATCH,
+            )
+        StageChange.objects.bulk_create(
+            changes, batch_size=BATCH, ignore_conflicts=True
+        )
+        self.report.count("history", "from comparing exports", len(changes))
+        self.deal_ids.update(
+            Opportunity.objects.filter(
+                external_id__in=[d["external_id"] for _, _, d in batch]
+            ).values_list("external_id", "pk")
+        )
+
+    # History ---------------------------------------------------------------
+
+    def _history(self) -> None:
+        by_deal: dict[int, list[tuple[datetime, str, dict[str, Any]]]] = {}
+        known = dict(self.deal_ids)
+        for columns, line, row in self._each("history", "history"):
+            try:
+                deal_id = self._id(columns, row, "opportunity")
+                pk = known.get(deal_id)
+                if pk is None:
+                    pk = (
+                        Opportunity.objects.filter(external_id=deal_id)
+                        .values_list("pk", flat=True)
+                        .first()
+                    )
+                    if pk is None:
+                        raise Rejected(
+                            columns.where["opportunity"],
+                            f"deal {deal_id} is not in the deals file or coachbook",
+                        )
+                    known[deal_id] = pk
+                label = columns.value(row, "stage") or ""
+                stage = self.layout.stage(label)
+                if stage is None:
+                    raise Rejected(
+                        columns.where["stage"],
+                        f"'{label}' is not in the stage list; add it to your mapping file",
+                    )
+                when = self._when(columns, row, "created")
+                if when is None:
+                    raise Rejected(
+                        columns.where["created"],
+                        "is empty; a history row needs its date",
+                    )
+                close_date = self._date(columns, row, "close_date")
+                amount, _, _ = self._money(columns, row, close_date or when.date())
+                row_id = self._id(columns, row, "id") or f"{deal_id}:{when.isoformat()}"
+            except (Rejected, ValueError) as exc:
+                self._reject(columns, line, exc)
+                continue
+            by_deal.setdefault(pk, []).append(
+                (
+                    when,
+                    row_id,
+                    {
+                        "to_stage": stage.name,
+                        "amount": amount,
+                        "close_date": close_date,
+                        "probability": self._percent(columns, row),
+                    },
+                )
+            )
+        have = set(
+            StageChange.objects.filter(opportunity_id__in=by_deal)
+            .exclude(external_id="")
+            .values_list("opportunity_id", "external_id")
+        )
+        rows = []
+        for pk, changes in by_deal.items():
+            previous = ""
+            for when, row_id, values in sorted(changes, key=lambda c: (c[0], c[1])):
+                if (pk, row_id) not in have:
+                    rows.append(
+                        StageChange(
+                            opportunity_id=pk,
+                            from_stage=previous,
+                            changed_on=when.date(),
+                            external_id=row_id,
+                            **values,
+                        )
+                    )
+                previous = values["to_stage"]
+        StageChange.objects.bulk_create(rows, batch_size=BATCH)
+        self.report.count("history", "created", len(rows))
+        self.report.count(
+            "history", "unchanged", sum(len(c) for c in by_deal.values()) - len(rows)
+        )
+        self._stage_entered(list(by_deal))
+
+    def _stage_entered(self, deal_pks: Iterable[int]) -> None:
+        """Each deal entered its current stage on the first day of its latest run in it."""
+        deals = Opportunity.objects.in_bulk(list(deal_pks))
+        history: dict[int, list[StageChange]] = {}
+        for change in StageChange.objects.filter(opportunity_id__in=deals).order_by(
+            "changed_on", "pk"
+        ):
+            history.setdefault(change.opportunity_id, []).append(change)
+        changed = []
+        for pk, deal in deals.items():
+            entered = None
+            for change in history.get(pk, []):
+                if change.to_stage != change.from_stage:
+                    entered = (
+                        change.changed_on if change.to_stage == deal.stage else None
+                    )
+            if entered and deal.stage_entered_on != entered:
+                deal.stage_entered_on = entered
+                changed.append(deal)
+        Opportunity.objects.bulk_update(changed, ["stage_entered_on"], batch_size=BATCH)
+
+    def _baselines(self) -> None:
+        """A deal seen for the first time, with no history, starts its history today."""
+        first_seen = Opportunity.objects.filter(
+            pk__in=list(self.deal_ids.values()), stage_changes__isnull=True
+        ).values_list("pk", "stage", "amount", "close_date", "probability")
+        rows = [
+            StageChange(
+                opportunity_id=pk,
+                from_stage="",
+                to_stage=stage,
+                changed_on=self.as_of,
+                amount=amount,
+                close_date=close_date,
+                probability=probability,
+                external_id=f"snapshot:{self.as_of.isoformat()}",
+            )
+            for pk, stage, amount, close_date, probability in first_seen
+        ]
+        StageChange.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
+        self.report.count("history", "first seen", len(rows))
+
+    # Activities ------------------------------------------------------------
+
+    def _kind(self, obj: str, row: dict[str, str], default: str) -> str:
+        """The first of the kind columns whose value names a known kind."""
+        for column in self.layout.objects[obj].columns.get("kind", []):
+            kind = self.layout.kinds.get((row.get(column) or "").strip().casefold())
+            if kind:
+                return kind
+        return default
+
+    def _activities(self, obj: str) -> None:
+        default_kind = "task" if obj == "task" else "meeting"
+        existing = set(
+            Activity.objects.filter(source=self.layout.source).values_list(
+                "external_id", flat=True
+            )
+        )
+        batch: list[Activity] = []
+        seen: set[str] = set()
+        for columns, line, row in self._each(obj, "activities"):
+            try:
+                activity_id = self._id(columns, row, "id")
+                if activity_id in seen:
+                    self.report.count("activities", "duplicate in file")
+                    continue
+                seen.add(activity_id)
+                owner = self._owner(columns, row)
+                when = self._when(columns, row, "when")
+                if when is None:
+                    raise Rejected(
+                        "/".join(self.layout.objects[obj].columns["when"]),
+                        "is empty; an activity needs its date",
+                    )
+                what = self._id(columns, row, "what")
+                account = self._id(columns, row, "account")
+                kind = self._kind(obj, row, default_kind)
+            except (Rejected, ValueError) as exc:
+                self._reject(columns, line, exc)
+                continue
+            if activity_id in existing:
+                self.report.count("activities", "unchanged")
+                continue
+            opportunity = self.deal_ids.get(what) if what else None
+            if what and opportunity is None:
+                opportunity = (
+                    Opportunity.objects.filter(external_id=what)
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+            batch.append(
+                Activity(
+                    external_id=activity_id,
+                    source=self.layout.source,
+                    rep=owner,
+                    opportunity_id=opportunity,
+                    account_id=self.accounts.get(account) or self.accounts.get(what),
+                    kind=kind,
+                    occurred_at=when,
+                    subject=(columns.value(row, "subject") or "")[:300],
+                )
+            )
+            self.report.count("activities", "created")
+            self.report.count("activities", kind)
+            if len(batch) >= BATCH:
+                Activity.objects.bulk_create(batch)
+                batch = []
+        Activity.objects.bulk_create(batch)
+
+
+def default_as_of() -> date:
+    return datetime.now(UTC).date()

@@ -1,0 +1,262 @@
+"""How a CRM's export maps onto coachbook: columns per object, and the stage list.
+
+Each source ships a layout. A customised org overrides parts of it with a
+small TOML file, for example:
+
+    [opportunity.columns]
+    segment = "Segment__c"
+
+    [stages."Verbal Commit"]
+    name = "Negotiation"
+    order = 8
+    category = "open"
+
+    [options]
+    day_first = true
+
+Only what the file names changes; everything else keeps the shipped value.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CATEGORIES = ("open", "won", "lost")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage as coachbook knows it: its name, place in the order, and category."""
+
+    name: str
+    order: int
+    category: str
+
+
+@dataclass
+class ObjectLayout:
+    """One CRM object: the file names it comes in, and which column holds each field.
+
+    A column entry may list several names; the first one present in the file is
+    used, so one layout reads both a report export and a data loader export.
+    """
+
+    files: list[str]
+    columns: dict[str, list[str]]
+    required: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Layout:
+    source: str
+    objects: dict[str, ObjectLayout]
+    stages: dict[str, Stage]
+    kinds: dict[str, str]
+    day_first: bool = False
+    decimal_comma: bool = False
+
+    def stage(self, label: str) -> Stage | None:
+        return self.stages.get(label.strip().casefold())
+
+    def with_overrides(self, path: Path) -> Layout:
+        """This layout with a user's mapping file applied; errors name the file and key."""
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise LayoutProblem(
+                f"{path}: cannot be read as a mapping file ({exc})"
+            ) from exc
+        layout = copy.deepcopy(self)
+        for key, value in data.items():
+            if key == "stages":
+                layout.stages.update(_stages(value, str(path)))
+            elif key == "kinds":
+                layout.kinds.update(
+                    {str(k).casefold(): str(v) for k, v in value.items()}
+                )
+            elif key == "options":
+                layout.day_first = bool(value.get("day_first", layout.day_first))
+                layout.decimal_comma = bool(
+                    value.get("decimal_comma", layout.decimal_comma)
+                )
+            elif key in layout.objects:
+                for name, columns in value.get("columns", {}).items():
+                    layout.objects[key].columns[name] = _names(columns)
+                if "files" in value:
+                    layout.objects[key].files = _names(value["files"])
+            else:
+                raise LayoutProblem(
+                    f"{path}: '{key}' is not something a {self.source} mapping can "
+                    f"set; use one of {', '.join(sorted(layout.objects))}, stages, "
+                    "kinds or options"
+                )
+        return layout
+
+
+class LayoutProblem(Exception):
+    pass
+
+
+def _names(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def _stages(table: dict[str, Any], where: str) -> dict[str, Stage]:
+    stages = {}
+    for label, spec in table.items():
+        category = str(spec.get("category", "open"))
+        if category not in CATEGORIES:
+            raise LayoutProblem(
+                f"{where}: stage '{label}' has category '{category}'; "
+                "use open, won or lost"
+            )
+        stages[label.strip().casefold()] = Stage(
+            name=str(spec.get("name", label)),
+            order=int(spec.get("order", 0)),
+            category=category,
+        )
+    return stages
+
+
+def _stage_list(rows: list[tuple[str, str, int, str]]) -> dict[str, Stage]:
+    return {
+        label.casefold(): Stage(name, order, category)
+        for label, name, order, category in rows
+    }
+
+
+# Salesforce's default stage picklist and the common renamings of it. The
+# names are kept as the CRM says them; the order puts them on one scale.
+SALESFORCE_STAGES = _stage_list(
+    [
+        ("Prospecting", "Prospecting", 1, "open"),
+        ("Qualification", "Qualification", 2, "open"),
+        ("Needs Analysis", "Needs Analysis", 3, "open"),
+        ("Discovery", "Discovery", 3, "open"),
+        ("Value Proposition", "Value Proposition", 4, "open"),
+        ("Id. Decision Makers", "Id. Decision Makers", 5, "open"),
+        ("Perception Analysis", "Perception Analysis", 6, "open"),
+        ("Proposal/Price Quote", "Proposal/Price Quote", 7, "open"),
+        ("Proposal/Quote", "Proposal/Quote", 7, "open"),
+        ("Proposal", "Proposal", 7, "open"),
+        ("Negotiation/Review", "Negotiation/Review", 8, "open"),
+        ("Negotiation", "Negotiation", 8, "open"),
+        ("Closed Won", "Closed Won", 9, "won"),
+        ("Closed Lost", "Closed Lost", 9, "lost"),
+    ]
+)
+
+ACTIVITY_KINDS = {
+    "call": "call",
+    "calls": "call",
+    "email": "email",
+    "emails": "email",
+    "meeting": "meeting",
+    "meetings": "meeting",
+    "task": "task",
+    "tasks": "task",
+    "todo": "task",
+}
+
+
+def salesforce() -> Layout:
+    """Salesforce objects as Data Loader, Workbench and the Data Export service write them."""
+    return Layout(
+        source="salesforce",
+        objects={
+            "user": ObjectLayout(
+                files=["User.csv"],
+                columns={
+                    "id": ["Id"],
+                    "name": ["Name"],
+                    "first_name": ["FirstName"],
+                    "last_name": ["LastName"],
+                    "email": ["Email"],
+                    "manager": ["ManagerId"],
+                    "active": ["IsActive"],
+                    "time_zone": ["TimeZoneSidKey"],
+                },
+                required=["id"],
+            ),
+            "account": ObjectLayout(
+                files=["Account.csv"],
+                columns={
+                    "id": ["Id"],
+                    "name": ["Name"],
+                    "sector": ["Industry"],
+                    "parent": ["ParentId"],
+                    "employees": ["NumberOfEmployees"],
+                },
+                required=["id", "name"],
+            ),
+            "opportunity": ObjectLayout(
+                files=["Opportunity.csv"],
+                columns={
+                    "id": ["Id"],
+                    "name": ["Name"],
+                    "account": ["AccountId"],
+                    "owner": ["OwnerId"],
+                    "stage": ["StageName"],
+                    "amount": ["Amount"],
+                    "currency": ["CurrencyIsoCode"],
+                    "probability": ["Probability"],
+                    "close_date": ["CloseDate"],
+                    "next_step": ["NextStep"],
+                    "created": ["CreatedDate"],
+                    "is_closed": ["IsClosed"],
+                    "is_won": ["IsWon"],
+                    "segment": [],
+                },
+                required=["id", "stage"],
+            ),
+            "history": ObjectLayout(
+                files=["OpportunityHistory.csv"],
+                columns={
+                    "id": ["Id"],
+                    "opportunity": ["OpportunityId"],
+                    "stage": ["StageName"],
+                    "amount": ["Amount"],
+                    "close_date": ["CloseDate"],
+                    "probability": ["Probability"],
+                    "created": ["CreatedDate"],
+                },
+                required=["opportunity", "stage", "created"],
+            ),
+            "task": ObjectLayout(
+                files=["Task.csv"],
+                columns={
+                    "id": ["Id"],
+                    "owner": ["OwnerId"],
+                    "what": ["WhatId"],
+                    "account": ["AccountId"],
+                    "subject": ["Subject"],
+                    # Type first; a custom Type__c next; TaskSubtype says little.
+                    "kind": ["Type", "Type__c", "TaskSubtype"],
+                    "when": ["ActivityDate", "CreatedDate"],
+                },
+                required=["id", "owner"],
+            ),
+            "event": ObjectLayout(
+                files=["Event.csv"],
+                columns={
+                    "id": ["Id"],
+                    "owner": ["OwnerId"],
+                    "what": ["WhatId"],
+                    "account": ["AccountId"],
+                    "subject": ["Subject"],
+                    "kind": ["Type", "EventSubtype"],
+                    "when": ["ActivityDateTime", "StartDateTime", "ActivityDate"],
+                },
+                required=["id", "owner"],
+            ),
+        },
+        stages=dict(SALESFORCE_STAGES),
+        kinds=dict(ACTIVITY_KINDS),
+    )
+
+
+LAYOUTS = {"salesforce": salesforce}

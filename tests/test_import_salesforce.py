@@ -1,0 +1,276 @@
+"""Salesforce exports as they come: the sample org exports in ../shared/data.
+
+Expected values are read from the files with the csv module or from the
+database with plain SQL, never from the importer under test.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from coachbook.coaching.brief import build_brief
+from coachbook.crm.importers.crm_export import CrmImporter
+from coachbook.crm.importers.layouts import salesforce
+from coachbook.crm.importers.sources import FolderSource
+from coachbook.crm.models import ActivityTarget, ImportRun
+from coachbook.people.models import Person
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+WORKSHOP = SHARED / "sfdc-data-cloud-workshop"
+GEN_AI = SHARED / "sfdc-gen-ai-demo"
+POWERBI = SHARED / "salesforce-in-powerbi"
+
+pytestmark = pytest.mark.skipif(
+    not SHARED.is_dir(), reason="the shared sample data is not next to this checkout"
+)
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def sql(query: str, params: list | tuple = ()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
+
+
+def run(folder: Path, as_of: date = date(2024, 6, 30), **kwargs):
+    layout = salesforce()
+    return CrmImporter(
+        FolderSource(folder, layout), layout, as_of=as_of, **kwargs
+    ).run()
+
+
+def deal_count(ids: list[str]) -> int:
+    marks = ",".join(["%s"] * len(ids))
+    return sql(
+        f"SELECT COUNT(*) FROM crm_opportunity WHERE substr(external_id, 1, 15) IN ({marks})",
+        [i[:15] for i in ids],
+    )[0][0]
+
+
+def test_the_workshop_export_imports_with_its_true_counts(db):
+    opportunities = rows(WORKSHOP / "Opportunity.csv")
+    tasks = rows(WORKSHOP / "Task.csv")
+    accounts = rows(WORKSHOP / "Account.csv")
+
+    report = run(WORKSHOP)
+
+    assert report.applied, report.rejected
+    assert deal_count([r["Id"] for r in opportunities]) == 50
+    stages = Counter(r["StageName"] for r in opportunities)
+    stored = dict(
+        sql(
+            "SELECT stage, COUNT(*) FROM crm_opportunity WHERE source = 'salesforce' GROUP BY stage"
+        )
+    )
+    assert stored == dict(stages)
+    assert (
+        sql(
+            "SELECT COUNT(*) FROM crm_opportunity WHERE source='salesforce' AND status='won'"
+        )[0][0]
+        == stages["Closed Won"]
+    )
+    assert sql("SELECT COUNT(*) FROM crm_account WHERE external_id LIKE '001%%'")[0][
+        0
+    ] == len({r["Id"] for r in accounts})
+    kinds = Counter(
+        {"Email": "email", "Call": "call", "Meeting": "meeting"}.get(
+            r["Type__c"], "task"
+        )
+        for r in tasks
+    )
+    assert dict(
+        sql(
+            "SELECT kind, COUNT(*) FROM crm_activity WHERE source='salesforce' GROUP BY kind"
+        )
+    ) == dict(kinds)
+    owners = {r["OwnerId"] for r in opportunities} | {r["OwnerId"] for r in tasks}
+    # No User file: every owner is added by id, and the report says so.
+    assert report.counts["people"]["added by id"] == len(owners)
+    run_row = ImportRun.objects.filter(source="salesforce").latest("started_at")
+    assert run_row.checksum == report.checksum and len(run_row.checksum) == 64
+
+
+def test_re_importing_the_same_export_changes_nothing(db):
+    run(WORKSHOP)
+    before = sql(
+        "SELECT (SELECT COUNT(*) FROM crm_opportunity), (SELECT COUNT(*) FROM crm_stagechange),"
+        " (SELECT COUNT(*) FROM crm_activity), (SELECT COUNT(*) FROM people_person)"
+    )
+
+    report = run(WORKSHOP)
+
+    assert report.applied
+    assert report.counts["opportunities"]["created"] == 0
+    assert (
+        sql(
+            "SELECT (SELECT COUNT(*) FROM crm_opportunity), (SELECT COUNT(*) FROM crm_stagechange),"
+            " (SELECT COUNT(*) FROM crm_activity), (SELECT COUNT(*) FROM people_person)"
+        )
+        == before
+    )
+
+
+def test_a_double_loaded_export_keeps_both_records_by_their_ids(db):
+    opportunities = rows(GEN_AI / "Opportunity.csv")
+
+    report = run(GEN_AI)
+
+    assert report.applied, report.rejected
+    assert len({r["Id"] for r in opportunities}) == 58
+    assert deal_count([r["Id"] for r in opportunities]) == 58
+    assert len({r["Name"] for r in opportunities}) == 29
+
+
+def test_us_two_digit_dates_and_the_stage_history_import(db):
+    opportunities = rows(POWERBI / "Opportunity.csv")
+    history = rows(POWERBI / "OpportunityHistory.csv")
+
+    report = run(POWERBI, default_owner="Example Owner")
+
+    assert report.applied, report.rejected
+    assert deal_count([r["Id"] for r in opportunities]) == 36
+    assert sql("SELECT COUNT(*) FROM crm_stagechange WHERE external_id LIKE '008%%'")[
+        0
+    ][0] == len(history)
+    first = opportunities[0]
+    month, day, year = first["CloseDate"].split("/")
+    assert sql(
+        "SELECT close_date FROM crm_opportunity WHERE external_id LIKE %s",
+        [first["Id"][:15] + "%"],
+    )[0][0] in (date(2000 + int(year), int(month), int(day)), f"20{year}-{month}-{day}")
+    # Deals with 2-3 history rows keep them in order, each from the stage before.
+    multi = Counter(r["OpportunityId"] for r in history)
+    assert sum(1 for n in multi.values() if n > 1) == 11
+
+
+def test_a_later_snapshot_records_stage_moves_pushes_and_amount_changes(db, tmp_path):
+    first = tmp_path / "week1"
+    second = tmp_path / "week2"
+    shutil.copytree(WORKSHOP, first)
+    shutil.copytree(WORKSHOP, second)
+    data = rows(first / "Opportunity.csv")
+    fields = list(data[0])
+    moved, pushed = data[0], data[1]
+    with open(second / "Opportunity.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        for row in data:
+            row = dict(row)
+            if row["Id"] == moved["Id"]:
+                row["StageName"] = "Closed Won"
+            if row["Id"] == pushed["Id"]:
+                y, m, d = map(int, row["CloseDate"].split("-"))
+                row["CloseDate"] = f"{y + 1}-{m:02d}-{d:02d}"
+                row["Amount"] = "1000.00"
+            writer.writerow(row)
+
+    run(first, as_of=date(2024, 6, 7))
+    report = run(second, as_of=date(2024, 6, 14))
+
+    assert report.applied, report.rejected
+    rows_then = sql(
+        "SELECT o.external_id, s.from_stage, s.to_stage, s.close_date, s.amount "
+        "FROM crm_stagechange s JOIN crm_opportunity o ON o.id = s.opportunity_id "
+        "WHERE s.external_id = 'snapshot:2024-06-14' ORDER BY o.external_id"
+    )
+    assert len(rows_then) == 2
+    owner = Person.objects.get(external_id__startswith=moved["OwnerId"][:15])
+    brief = build_brief(owner, date(2024, 6, 14))
+    changes = brief["changes_since_last_session"]
+    assert [d["external_id"][:15] for d in changes["won"]] == [moved["Id"][:15]]
+    assert [d["external_id"][:15] for d in changes["close_dates_pushed"]] == [
+        pushed["Id"][:15]
+    ]
+    assert [d["to_amount"] for d in changes["amounts_changed"]] == [1000.0]
+
+
+def test_activity_against_target_shows_in_the_brief(db, tmp_path):
+    run(WORKSHOP)
+    tasks = rows(WORKSHOP / "Task.csv")
+    owner_id = tasks[0]["OwnerId"]
+    owner = Person.objects.get(external_id__startswith=owner_id[:15])
+    ActivityTarget.objects.create(kind="call", per_week=10)
+    ActivityTarget.objects.create(rep=owner, kind="email", per_week=3)
+    last = max(
+        date.fromisoformat(r["ActivityDate"]) for r in tasks if r["ActivityDate"]
+    )
+    window = [
+        r
+        for r in tasks
+        if r["OwnerId"] == owner_id
+        and r["ActivityDate"]
+        and 0 <= (last - date.fromisoformat(r["ActivityDate"])).days < 7
+    ]
+    calls = sum(1 for r in window if r["Type__c"] == "Call")
+    emails = sum(1 for r in window if r["Type__c"] == "Email")
+
+    brief = build_brief(owner, last)
+
+    assert brief["activity_against_target"] == [
+        {"kind": "call", "done": calls, "target": 10, "short_by": max(10 - calls, 0)},
+        {"kind": "email", "done": emails, "target": 3, "short_by": max(3 - emails, 0)},
+    ]
+
+
+def test_an_unknown_stage_refuses_the_import_unless_mapped(db, tmp_path):
+    folder = tmp_path / "renamed"
+    shutil.copytree(WORKSHOP, folder)
+    text = (folder / "Opportunity.csv").read_text(encoding="utf-8-sig")
+    (folder / "Opportunity.csv").write_text(
+        text.replace("Negotiation", "Verbal Commit"), encoding="utf-8"
+    )
+    refused = run(folder)
+    assert not refused.applied
+    assert {r.field for r in refused.rejected} == {"StageName"}
+    assert (
+        sql("SELECT COUNT(*) FROM crm_opportunity WHERE source='salesforce'")[0][0] == 0
+    )
+
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        '[stages."Verbal Commit"]\nname = "Negotiation"\norder = 8\ncategory = "open"\n'
+    )
+    call_command("import", "salesforce", str(folder), "--mapping", str(mapping))
+    assert sql("SELECT COUNT(*) FROM crm_opportunity WHERE stage = 'Negotiation'")[0][
+        0
+    ] == text.count("Negotiation")
+
+
+def test_partial_import_applies_good_rows_and_lists_the_rest(db, tmp_path, settings):
+    settings.DATA_DIR = tmp_path
+    folder = tmp_path / "bad"
+    shutil.copytree(WORKSHOP, folder)
+    data = rows(folder / "Opportunity.csv")
+    data[3]["CloseDate"] = "31/13/2024"
+    with open(folder / "Opportunity.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(data[0]))
+        writer.writeheader()
+        writer.writerows(data)
+
+    with pytest.raises(CommandError, match="1 rows were rejected"):
+        call_command("import", "salesforce", str(folder))
+    call_command("import", "salesforce", str(folder), "--partial")
+
+    assert deal_count([r["Id"] for r in data]) == 49
+    [report_file] = (tmp_path / "import-reports").glob("*.csv")
+    assert rows(report_file) == [
+        {
+            "file": "Opportunity.csv",
+            "row": "5",
+            "field": "CloseDate",
+            "reason": rows(report_file)[0]["reason"],
+        }
+    ]
