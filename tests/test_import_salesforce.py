@@ -19,7 +19,7 @@ from django.db import connection
 
 from coachbook.coaching.brief import build_brief
 from coachbook.crm.importers.crm_export import CrmImporter
-from coachbook.crm.importers.layouts import salesforce
+from coachbook.crm.importers.layouts import salesforce_any as salesforce
 from coachbook.crm.importers.sources import FolderSource
 from coachbook.crm.models import ActivityTarget, ImportRun
 from coachbook.people.models import Person
@@ -274,3 +274,35 @@ def test_partial_import_applies_good_rows_and_lists_the_rest(db, tmp_path, setti
             "reason": rows(report_file)[0]["reason"],
         }
     ]
+
+
+FIVETRAN = SHARED / "fivetran-dbt-salesforce"
+
+
+def test_a_warehouse_sync_copy_reads_with_the_same_layout(db):
+    opportunities = rows(FIVETRAN / "sf_opportunity_data.csv")
+    users = rows(FIVETRAN / "sf_user_data.csv")
+    tasks = rows(FIVETRAN / "sf_task_data.csv")
+    events = rows(FIVETRAN / "sf_event_data.csv")
+
+    report = run(FIVETRAN, partial=True)
+
+    # Stage names and time zones are hashed in this sample: every such row is
+    # refused with its column named, and the rest is kept.
+    refused = Counter((r.file, r.field) for r in report.rejected)
+    assert refused == {
+        ("sf_opportunity_data.csv", "stage_name"): len(opportunities),
+        ("sf_user_data.csv", "time_zone_sid_key"): len(users),
+    }
+    event_kinds = Counter(
+        {"call": "call", "meeting": "meeting"}.get(r["type"].lower(), "meeting")
+        for r in events
+    )
+    stored = dict(
+        sql(
+            "SELECT kind, COUNT(*) FROM crm_activity WHERE source='salesforce' GROUP BY kind"
+        )
+    )
+    assert sum(stored.values()) == len(tasks) + len(events)
+    assert stored.get("call", 0) >= event_kinds["call"]
+    assert stored.get("meeting", 0) == event_kinds["meeting"]

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from django.db import transaction
 
-from coachbook.crm.importers.layouts import Layout
+from coachbook.crm.importers.layouts import Layout, Stage
 from coachbook.crm.importers.report import ImportRefused, ImportReport
 from coachbook.crm.models import (
     Account,
@@ -147,19 +147,24 @@ class CrmImporter:
         self._load_known_people()
         if self.default_owner_name:
             self.default_owner = self._person_named(self.default_owner_name)
+        self._pipeline_stages()
         self._users()
+        self._crm_teams()
         self._accounts()
         self._opportunities()
         self._history()
         self._baselines()
-        for obj in ("task", "event"):
-            self._activities(obj)
+        self._associations()
+        for obj, kind in self.layout.activity_objects.items():
+            self._activities(obj, kind)
 
     # Reading ---------------------------------------------------------------
 
     def _table(
         self, obj: str
     ) -> tuple[Columns, Iterator[tuple[int, dict[str, str]]]] | None:
+        if obj not in self.layout.objects:
+            return None
         rows = self.source.rows(obj)
         if rows is None:
             return None
@@ -322,14 +327,24 @@ class CrmImporter:
         }
 
     def _owner(
-        self, columns: Columns, row: dict[str, str], name: str = "owner"
+        self,
+        columns: Columns,
+        row: dict[str, str],
+        name: str = "owner",
+        thing: str = "deal",
     ) -> Person:
-        if name not in columns.where and self.default_owner is not None:
-            return self.default_owner
+        if name not in columns.where:
+            if self.default_owner is not None:
+                return self.default_owner
+            raise Rejected(
+                "(owner)",
+                f"the file has no owner column, so no {thing} can be given to a rep; "
+                "export it with its owner, or name one with --owner",
+            )
         owner_id = self._id(columns, row, name)
         if not owner_id:
             raise Rejected(
-                columns.where.get(name, name), "is empty; every deal needs an owner"
+                columns.where.get(name, name), f"is empty; every {thing} needs an owner"
             )
         person = self.people.get(owner_id)
         if person is None:
@@ -452,6 +467,64 @@ class CrmImporter:
                 person.team = team
                 person.save(update_fields=["team"])
 
+    def _pipeline_stages(self) -> None:
+        """A CRM that keeps its stages in a file (HubSpot's pipelines) adds them to the list."""
+        for columns, line, row in self._each("stages", "stages"):
+            stage_id = columns.value(row, "id") or ""
+            if not stage_id:
+                continue
+            try:
+                closed = fields.parse_bool(columns.value(row, "is_closed") or "")
+                won = fields.parse_bool(columns.value(row, "is_won") or "")
+                order = int(Decimal(columns.value(row, "order") or "0"))
+            except (ValueError, ArithmeticError) as exc:
+                self._reject(columns, line, ValueError(str(exc)))
+                continue
+            self.layout.stages[stage_id.casefold()] = Stage(
+                name=(columns.value(row, "label") or stage_id)[:100],
+                order=order,
+                category="won" if won else "lost" if closed else "open",
+            )
+            self.report.count("stages", "read from pipelines")
+
+    def _crm_teams(self) -> None:
+        """Teams a CRM names (HubSpot's), with each person's primary team."""
+        names = {
+            columns.value(row, "id") or "": columns.value(row, "name") or ""
+            for columns, _, row in self._each("team", "teams")
+        }
+        if not names:
+            return
+        org = Organisation.current()
+        company, _ = Team.objects.get_or_create(
+            kind=Team.Kind.COMPANY, parent=None, defaults={"name": org.name}
+        )
+        teams = {}
+        for team_id, name in names.items():
+            team, created = Team.objects.get_or_create(
+                parent=company,
+                name=name or f"Team {team_id}",
+                defaults={"kind": Team.Kind.TEAM},
+            )
+            teams[team_id] = team
+            self.report.count("teams", "created" if created else "unchanged")
+        for columns, line, row in self._each("team_member", "team members"):
+            person = self.people.get(columns.value(row, "person") or "")
+            member_of = teams.get(columns.value(row, "team") or "")
+            primary = columns.value(row, "primary")
+            if person is None or member_of is None:
+                self.report.reject(
+                    columns.file,
+                    line,
+                    columns.where.get("person", "person"),
+                    "names a person or team that is not in the owners or teams file",
+                )
+                continue
+            if primary in (None, "") or fields.parse_bool(primary):
+                if person.team_id != member_of.pk:
+                    person.team = member_of
+                    person.save(update_fields=["team"])
+
     # Accounts --------------------------------------------------------------
 
     def _accounts(self) -> None:
@@ -539,6 +612,8 @@ class CrmImporter:
 
     def _deal(self, columns: Columns, row: dict[str, str]) -> dict[str, Any]:
         label = columns.value(row, "stage") or ""
+        if not label:
+            raise Rejected("stage", "is empty; every deal needs its stage")
         stage = self.layout.stage(label)
         if stage is None:
             raise Rejected(
@@ -774,8 +849,16 @@ class CrmImporter:
                 return kind
         return default
 
-    def _activities(self, obj: str) -> None:
-        default_kind = "task" if obj == "task" else "meeting"
+    def _associations(self) -> None:
+        """Which deal each activity belongs to, when the CRM keeps that in its own file."""
+        self.activity_deal: dict[str, str] = {}
+        for columns, _line, row in self._each("activity_deal", "activity links"):
+            activity = columns.value(row, "activity") or ""
+            deal = columns.value(row, "deal") or ""
+            if activity and deal:
+                self.activity_deal.setdefault(activity, deal)
+
+    def _activities(self, obj: str, default_kind: str) -> None:
         existing = set(
             Activity.objects.filter(source=self.layout.source).values_list(
                 "external_id", flat=True
@@ -790,14 +873,16 @@ class CrmImporter:
                     self.report.count("activities", "duplicate in file")
                     continue
                 seen.add(activity_id)
-                owner = self._owner(columns, row)
+                owner = self._owner(columns, row, thing="activity")
                 when = self._when(columns, row, "when")
                 if when is None:
                     raise Rejected(
                         "/".join(self.layout.objects[obj].columns["when"]),
                         "is empty; an activity needs its date",
                     )
-                what = self._id(columns, row, "what")
+                what = self._id(columns, row, "what") or self.activity_deal.get(
+                    activity_id, ""
+                )
                 account = self._id(columns, row, "account")
                 kind = self._kind(obj, row, default_kind)
             except (Rejected, ValueError) as exc:

@@ -56,6 +56,10 @@ class Layout:
     objects: dict[str, ObjectLayout]
     stages: dict[str, Stage]
     kinds: dict[str, str]
+    # Objects that hold activities, with the kind a row has when it says none.
+    activity_objects: dict[str, str] = field(
+        default_factory=lambda: {"task": "task", "event": "meeting"}
+    )
     day_first: bool = False
     decimal_comma: bool = False
 
@@ -259,4 +263,191 @@ def salesforce() -> Layout:
     )
 
 
-LAYOUTS = {"salesforce": salesforce}
+def _engagement(
+    file: str, owner: str, when: list[str], subject: list[str]
+) -> ObjectLayout:
+    return ObjectLayout(
+        files=[file],
+        columns={
+            "id": ["engagement_id", "hs_object_id", "id"],
+            "owner": [owner, "hubspot_owner_id"],
+            "when": when,
+            "subject": subject,
+        },
+        required=["id"],
+    )
+
+
+def hubspot() -> Layout:
+    """HubSpot objects as its data sync to a warehouse (Fivetran's layout) writes them.
+
+    Deal stages are ids; their labels, order and whether they close the deal
+    come from the pipeline stages file. Activities are linked to deals through
+    the engagement-to-deal file.
+    """
+    return Layout(
+        source="hubspot",
+        objects={
+            "stages": ObjectLayout(
+                files=["deal_pipeline_stage_data.csv", "pipeline_stages.csv"],
+                columns={
+                    "id": ["stage_id"],
+                    "label": ["label"],
+                    "order": ["display_order"],
+                    "is_closed": ["is_closed"],
+                    "is_won": ["closed_won"],
+                },
+                required=["id"],
+            ),
+            "user": ObjectLayout(
+                files=["owner_data.csv", "owners.csv"],
+                columns={
+                    "id": ["owner_id"],
+                    "first_name": ["first_name"],
+                    "last_name": ["last_name"],
+                    "email": ["email"],
+                    "active": [],
+                },
+                required=["id"],
+            ),
+            "team": ObjectLayout(
+                files=["team_data.csv", "teams.csv"],
+                columns={"id": ["id", "team_id"], "name": ["name"]},
+                required=["id"],
+            ),
+            "team_member": ObjectLayout(
+                files=["owner_team_data.csv"],
+                columns={
+                    "person": ["owner_id"],
+                    "team": ["team_id"],
+                    "primary": ["is_team_primary"],
+                },
+                required=["person", "team"],
+            ),
+            "account": ObjectLayout(
+                files=["company_data.csv", "companies.csv"],
+                columns={
+                    "id": ["company_id", "id"],
+                    "name": ["property_name", "name"],
+                    "sector": ["property_industry", "industry"],
+                    "parent": [],
+                    "employees": ["property_numberofemployees"],
+                },
+                required=["id", "name"],
+            ),
+            "opportunity": ObjectLayout(
+                files=["deal_data.csv", "deals.csv"],
+                columns={
+                    "id": ["deal_id"],
+                    "name": ["property_dealname", "dealname"],
+                    "account": [],
+                    "owner": [
+                        "owner_id",
+                        "property_hubspot_owner_id",
+                        "hubspot_owner_id",
+                    ],
+                    "stage": [
+                        "deal_pipeline_stage_id",
+                        "property_dealstage",
+                        "dealstage",
+                    ],
+                    "amount": ["property_amount", "amount"],
+                    "currency": ["property_deal_currency_code", "deal_currency_code"],
+                    "probability": [],
+                    "close_date": ["property_closedate", "closedate"],
+                    "next_step": ["property_hs_next_step", "hs_next_step"],
+                    "created": ["property_createdate", "createdate"],
+                    "segment": [],
+                },
+                required=["id", "stage"],
+            ),
+            "history": ObjectLayout(
+                files=["deal_stage_data.csv", "deal_stage_history.csv"],
+                columns={
+                    "id": [],
+                    "opportunity": ["deal_id"],
+                    "stage": ["value", "stage"],
+                    "amount": [],
+                    "close_date": [],
+                    "probability": [],
+                    "created": ["date_entered"],
+                },
+                required=["opportunity", "stage", "created"],
+            ),
+            "activity_deal": ObjectLayout(
+                files=["engagement_deal_data.csv"],
+                columns={"activity": ["engagement_id"], "deal": ["deal_id"]},
+                required=["activity", "deal"],
+            ),
+            "call": _engagement(
+                "engagement_call_data.csv",
+                "property_hubspot_owner_id",
+                ["property_hs_timestamp", "property_hs_createdate"],
+                ["property_hs_call_title"],
+            ),
+            "email": _engagement(
+                "engagement_email_data.csv",
+                "property_hubspot_owner_id",
+                ["property_hs_timestamp", "property_hs_createdate"],
+                ["property_hs_email_subject"],
+            ),
+            "meeting": _engagement(
+                "engagement_meeting_data.csv",
+                "property_hubspot_owner_id",
+                [
+                    "start_time",
+                    "property_hs_meeting_start_time",
+                    "property_hs_timestamp",
+                ],
+                ["title", "property_hs_meeting_title"],
+            ),
+            "hs_task": _engagement(
+                "engagement_task_data.csv",
+                "property_hubspot_owner_id",
+                ["property_hs_timestamp", "property_hs_createdate"],
+                ["property_hs_task_subject"],
+            ),
+        },
+        stages={},
+        kinds=dict(ACTIVITY_KINDS),
+        activity_objects={
+            "call": "call",
+            "email": "email",
+            "meeting": "meeting",
+            "hs_task": "task",
+        },
+    )
+
+
+def snake(name: str) -> str:
+    """A Salesforce API name as warehouse syncs write it: StageName → stage_name, Type__c → type_c."""
+    name = name.replace("__", "_")
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and (name[i - 1].islower() or name[i - 1].isdigit()):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def salesforce_any() -> Layout:
+    """The Salesforce layout, also reading warehouse-sync copies (sf_opportunity_data.csv, stage_name)."""
+    layout = salesforce()
+    sync_files = {
+        "user": "sf_user_data.csv",
+        "account": "sf_account_data.csv",
+        "opportunity": "sf_opportunity_data.csv",
+        "task": "sf_task_data.csv",
+        "event": "sf_event_data.csv",
+    }
+    for obj, spec in layout.objects.items():
+        if obj in sync_files:
+            spec.files.append(sync_files[obj])
+        for field_name, candidates in spec.columns.items():
+            spec.columns[field_name] = candidates + [
+                snake(c) for c in candidates if snake(c) not in candidates
+            ]
+    return layout
+
+
+LAYOUTS = {"salesforce": salesforce_any, "hubspot": hubspot}
