@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from coachbook.coaching import agenda
 from coachbook.coaching.models import Session
+from coachbook.crm.models import ImportJob
 from coachbook.people.models import Person, Team
 from coaching_helpers import (
     MANAGER,
@@ -48,8 +49,19 @@ def second_line(username: str, region: str) -> Person:
     return lead
 
 
+def import_job(folder) -> ImportJob:
+    rejected = folder / "rejected-rows.csv"
+    rejected.write_text("file,row,field,reason\n")
+    return ImportJob.objects.create(
+        source="salesforce",
+        folder=str(folder),
+        state=ImportJob.State.DONE,
+        rejections_file=str(rejected),
+    )
+
+
 @pytest.fixture
-def world(db) -> dict[str, Any]:
+def world(db, tmp_path) -> dict[str, Any]:
     """Darcel's finalised session and record, his next session prepared, and the people."""
     rep, manager = person(REP), person(MANAGER)
     done_session, record = finalised_session(rep)
@@ -79,6 +91,7 @@ def world(db) -> dict[str, Any]:
         "new_action": add_action(upcoming, "Draft the mutual plan"),
         "urgent_item": agenda.add_urgent_topic(upcoming, manager, "Pricing", 5),
         "deal_id": upcoming.brief["open_deals"][0]["id"],
+        "job": import_job(tmp_path),
     }
 
 
@@ -243,6 +256,15 @@ MATRIX = [
         "post",
         expect={"manager": 400, "rep": 403, "lead_above": 403, "anonymous": 302},
     ),
+]
+
+
+SALES_OPS_ONLY = {"admin": 200, "anonymous": 302}
+
+MATRIX += [
+    Row("imports", lambda w: [], expect=SALES_OPS_ONLY),
+    Row("import_job", lambda w: [w["job"].pk], expect=SALES_OPS_ONLY),
+    Row("import_rejections", lambda w: [w["job"].pk], expect=SALES_OPS_ONLY),
 ]
 
 

@@ -107,6 +107,9 @@ rules.add_perm("coaching.read_record_audited", is_sales_ops)
 rules.add_perm("coaching.report_action", is_the_rep & action_is_open)
 rules.add_perm("coaching.verify_action", manages_the_rep & action_is_reported)
 
+# Data.
+rules.add_perm("crm.run_import", is_sales_ops)
+
 # Overviews.
 rules.add_perm("coaching.view_team_overview", is_second_line)
 

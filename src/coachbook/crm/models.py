@@ -273,3 +273,44 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} import {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class ImportJob(models.Model):
+    """An import started from the page: it runs in the background and reports progress."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting to start"
+        RUNNING = "running", "Running"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Stopped with an error"
+
+    source = models.CharField(max_length=40)
+    folder = models.CharField(max_length=500)
+    options = models.JSONField(default=dict)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.WAITING)
+    rows_total = models.PositiveBigIntegerField(default=0)
+    rows_done = models.PositiveBigIntegerField(default=0)
+    step = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rejections_file = models.CharField(max_length=500, blank=True)
+    started_by = models.ForeignKey(
+        Person, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source} import {self.pk} ({self.get_state_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, int(self.rows_done * 100 / self.rows_total))

@@ -115,14 +115,14 @@ def _full_year(digits: str) -> int:
     year = int(digits)
     if len(digits) == 2:
         return year + (2000 if year <= 68 else 1900)
-    if len(digits) != 4:
-        raise ValueError(digits)
     return year
 
 
 def _make_date(text: str, year: int, month: int, day: int) -> date:
     if not 1 <= month <= 12:
         raise ValueError(f"'{text}' is not a date: there is no month {month}")
+    if year < 1:
+        raise ValueError(f"'{text}' is not a date: there is no year {year}")
     try:
         return date(year, month, day)
     except ValueError:
@@ -154,14 +154,14 @@ def _numeric_date(text: str, match: re.Match[str], day_first: bool) -> date:
     if match["sep"] == ".":  # 31.12.2024 is written day-first everywhere
         return _make_date(text, year, b, a)
     if day_first:
-        if b > 12 and a <= 12:
+        if 12 < b <= 31 and a <= 12:
             raise ValueError(
                 f"'{text}' has {b} where the month should be, so this file seems "
                 "to write the month first (month/day/year). Import it again with "
                 '"day first" switched off (without --day-first).'
             )
         return _make_date(text, year, b, a)
-    if a > 12 and b <= 12:
+    if 12 < a <= 31 and b <= 12:
         raise ValueError(
             f"'{text}' has {a} where the month should be, so this file seems to "
             "write the day first (day/month/year). Import it again with "
@@ -256,7 +256,8 @@ def parse_datetime(
     2023-03-01 6:49:18, fractions of up to 9 digits, kept to the microsecond),
     report style 02/23/26 08:55 PM, and a bare date (midnight). A written zone
     or offset is kept; a time without one is taken in `zone`. In a zone with
-    daylight saving, a clock time that happens twice is taken the first time.
+    daylight saving, a clock time that happens twice is taken the first time,
+    and one the clock skips is kept as written (zoneinfo's rule, fold=0).
     """
     found = _read(text, day_first)
     if found is None:

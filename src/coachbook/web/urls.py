@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from coachbook.web.views import home, records, rep_side, sessions, steps
+from coachbook.web.views import home, imports, records, rep_side, sessions, steps
 
 app_name = "web"
 
@@ -79,4 +79,11 @@ urlpatterns = [
     ),
     path("records/<int:record_id>/amend/", records.amend, name="amend_record"),
     path("records/<int:record_id>/read/", records.read_record, name="read_record"),
+    path("imports/", imports.imports, name="imports"),
+    path("imports/<int:job_id>/", imports.import_job, name="import_job"),
+    path(
+        "imports/<int:job_id>/rejected-rows.csv",
+        imports.import_rejections,
+        name="import_rejections",
+    ),
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -65,13 +65,23 @@ class Columns:
 
     file: str
     where: dict[str, str]
+    fallbacks: dict[str, list[str]] = field(default_factory=dict)
 
     def value(self, row: dict[str, str], name: str) -> str | None:
-        """The cell, stripped; None when the file has no column for the field."""
+        """The cell, stripped; None when the file has no column for the field.
+
+        When the layout lists several columns and the file has more than one,
+        an empty cell falls back to the next (Task's ActivityDate, then
+        CreatedDate).
+        """
         column = self.where.get(name)
         if column is None:
             return None
-        return (row.get(column) or "").strip()
+        for candidate in [column, *self.fallbacks.get(name, [])]:
+            value = (row.get(candidate) or "").strip()
+            if value:
+                return value
+        return ""
 
 
 class CrmImporter:
@@ -137,8 +147,8 @@ class CrmImporter:
         return self.report
 
     def _import(self) -> None:
-        present = set(self.source.objects())
-        if "opportunity" not in present and "history" not in present:
+        present = {name.casefold() for name in self.source.objects()}
+        if not present & {"opportunity", "history", "deals", "opportunityhistory"}:
             raise FileProblem(
                 Path(self.source.label),
                 "has no deals file; expected "
@@ -172,12 +182,12 @@ class CrmImporter:
         name = getattr(self.source, "file_name", lambda o: o)(obj)
         first = next(rows, None)
         header = list(first[1]) if first else []
-        where = {}
+        where, fallbacks = {}, {}
         for field_name, candidates in spec.columns.items():
-            for column in candidates:
-                if column in header:
-                    where[field_name] = column
-                    break
+            present = [c for c in candidates if c in header]
+            if present:
+                where[field_name] = present[0]
+                fallbacks[field_name] = present[1:]
         missing = [f for f in spec.required if f not in where]
         if first is not None and missing:
             columns = ", ".join(
@@ -191,7 +201,7 @@ class CrmImporter:
                 yield first
             yield from rows
 
-        return Columns(name, where), all_rows()
+        return Columns(name, where, fallbacks), all_rows()
 
     def _each(
         self, obj: str, table: str
@@ -201,7 +211,7 @@ class CrmImporter:
             return
         columns, rows = found
         for count, (line, row) in enumerate(rows, start=1):
-            if count % 10000 == 0:
+            if count % 1000 == 0:
                 self.progress(obj, count)
             self.report.count(table, "read")
             if row.get(EXTRA):
@@ -880,8 +890,12 @@ class CrmImporter:
                         "/".join(self.layout.objects[obj].columns["when"]),
                         "is empty; an activity needs its date",
                     )
-                what = self._id(columns, row, "what") or self.activity_deal.get(
-                    activity_id, ""
+                # A live source lists every linked deal; the first one counts.
+                linked = (columns.value(row, "what") or "").split(";")[0].strip()
+                what = (
+                    self._normalise_id(linked, "what")
+                    if linked
+                    else self.activity_deal.get(activity_id, "")
                 )
                 account = self._id(columns, row, "account")
                 kind = self._kind(obj, row, default_kind)

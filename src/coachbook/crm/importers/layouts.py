@@ -271,8 +271,15 @@ def _engagement(
         columns={
             "id": ["engagement_id", "hs_object_id", "id"],
             "owner": [owner, "hubspot_owner_id"],
-            "when": when,
-            "subject": subject,
+            "when": when + ["hs_timestamp"],
+            "subject": subject
+            + [
+                "hs_call_title",
+                "hs_email_subject",
+                "hs_meeting_title",
+                "hs_task_subject",
+            ],
+            "what": ["associated_deal_ids"],
         },
         required=["id"],
     )
@@ -291,10 +298,10 @@ def hubspot() -> Layout:
             "stages": ObjectLayout(
                 files=["deal_pipeline_stage_data.csv", "pipeline_stages.csv"],
                 columns={
-                    "id": ["stage_id"],
+                    "id": ["stage_id", "id"],
                     "label": ["label"],
-                    "order": ["display_order"],
-                    "is_closed": ["is_closed"],
+                    "order": ["display_order", "displayOrder"],
+                    "is_closed": ["is_closed", "isClosed"],
                     "is_won": ["closed_won"],
                 },
                 required=["id"],
@@ -302,9 +309,9 @@ def hubspot() -> Layout:
             "user": ObjectLayout(
                 files=["owner_data.csv", "owners.csv"],
                 columns={
-                    "id": ["owner_id"],
-                    "first_name": ["first_name"],
-                    "last_name": ["last_name"],
+                    "id": ["owner_id", "id"],
+                    "first_name": ["first_name", "firstName"],
+                    "last_name": ["last_name", "lastName"],
                     "email": ["email"],
                     "active": [],
                 },
@@ -338,7 +345,7 @@ def hubspot() -> Layout:
             "opportunity": ObjectLayout(
                 files=["deal_data.csv", "deals.csv"],
                 columns={
-                    "id": ["deal_id"],
+                    "id": ["deal_id", "hs_object_id"],
                     "name": ["property_dealname", "dealname"],
                     "account": [],
                     "owner": [

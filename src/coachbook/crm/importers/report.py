@@ -37,6 +37,7 @@ class ImportReport:
     data_as_of: date | None = None
     # Asked to apply the good rows and list the rejected ones.
     partial: bool = False
+    run: ImportRun | None = None
 
     @property
     def applied(self) -> bool:
@@ -50,7 +51,7 @@ class ImportReport:
         self.count(Path(file).stem, "rejected")
 
     def save_run(self, run_by: Person | None) -> ImportRun:
-        return ImportRun.objects.create(
+        self.run = ImportRun.objects.create(
             source=self.source,
             location=self.location,
             checksum=self.checksum,
@@ -63,6 +64,7 @@ class ImportReport:
             notes=self.notes,
             data_as_of=self.data_as_of,
         )
+        return self.run
 
 
 def checksum_of(paths: list[Path]) -> str:

@@ -1,6 +1,6 @@
 """coachbook import: load CRM data, targets or currency rates from files."""
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -38,7 +38,20 @@ class Command(CoachbookCommand):
             "source",
             choices=["maven", "targets", "activity-targets", "rates", *LAYOUTS],
         )
-        parser.add_argument("path", type=Path)
+        parser.add_argument(
+            "path", type=Path, nargs="?", help="The file or folder (not with --live)."
+        )
+        parser.add_argument(
+            "--live",
+            action="store_true",
+            help="Read from the CRM's API instead of files; credentials come from "
+            "the COACHBOOK_SALESFORCE_* or COACHBOOK_HUBSPOT_TOKEN settings.",
+        )
+        parser.add_argument(
+            "--since",
+            type=datetime.fromisoformat,
+            help="With --live: only records changed after this moment (ISO date-time).",
+        )
         parser.add_argument(
             "--demo",
             action="store_true",
@@ -74,6 +87,8 @@ class Command(CoachbookCommand):
 
     def handle(self, *args, source: str, path: Path, demo: bool, **options) -> None:
         console = self.console()
+        if path is None and not (options.get("live") and source in LAYOUTS):
+            raise CommandError("Give the file or folder to import, or --live.")
         try:
             if source == "maven":
                 if not path.is_dir():
@@ -110,10 +125,20 @@ class Command(CoachbookCommand):
                 "import the good rows now."
             )
 
-    def _crm(self, source: str, path: Path, console, **options):
-        if not path.is_dir():
-            raise CommandError(f"{path} is not a folder of {source} export files")
+    def _crm(self, source: str, path: Path | None, console, **options):
         layout = LAYOUTS[source]()
+        if options.get("live"):
+            from coachbook.crm.connectors.base import ConnectorError
+            from coachbook.crm.importers.live import live_source
+
+            try:
+                feed = live_source(source, since=options.get("since"))
+            except ConnectorError as exc:
+                raise CommandError(str(exc)) from exc
+        elif path is None or not path.is_dir():
+            raise CommandError(f"{path} is not a folder of {source} export files")
+        else:
+            feed = FolderSource(path, layout)
         if options.get("mapping"):
             layout = layout.with_overrides(options["mapping"])
         if options.get("day_first"):
@@ -131,11 +156,18 @@ class Command(CoachbookCommand):
                 progress.update(task, description=f"{obj}: {rows:,} rows read")
 
             importer = CrmImporter(
-                FolderSource(path, layout),
+                feed,
                 layout,
                 as_of=options.get("as_of") or default_as_of(),
                 partial=options.get("partial", False),
                 progress=tick,
                 default_owner=options.get("owner"),
             )
-            return importer.run()
+            try:
+                return importer.run()
+            except Exception as exc:
+                from coachbook.crm.connectors.base import ConnectorError
+
+                if isinstance(exc, ConnectorError):
+                    raise CommandError(f"{exc}. Nothing was imported.") from exc
+                raise

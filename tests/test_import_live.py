@@ -1,0 +1,107 @@
+"""Live imports: the real connector clients, replaying recorded API exchanges, into the importer."""
+
+from __future__ import annotations
+
+import time
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from coachbook.crm.models import ImportJob
+from coachbook.people.models import Person
+from http_recordings import salesforce_replay
+from test_connectors import (  # noqa: F401  (password_login is a fixture)
+    EVENTS,
+    OPPORTUNITIES,
+    TASKS,
+    USERS,
+    password_login,
+)
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def sql(query: str) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        return cursor.fetchall()
+
+
+def test_a_live_salesforce_import_reads_the_api_into_coachbook(db, password_login):  # noqa: F811
+    with salesforce_replay(
+        "login",
+        "users",
+        "accounts",
+        "describe_opportunity",
+        "opportunities",
+        "opportunity_history",
+        "tasks",
+        "events",
+    ):
+        call_command(
+            "import", "salesforce", "--live", "--as-of", "2024-03-06", stdout=StringIO()
+        )
+
+    ids = ",".join(f"'{o['Id']}'" for o in OPPORTUNITIES)
+    assert sql(
+        f"SELECT COUNT(*) FROM crm_opportunity WHERE external_id IN ({ids})"
+    ) == [(len(OPPORTUNITIES),)]
+    users = ",".join(f"'{u['Id']}'" for u in USERS)
+    assert sql(
+        f"SELECT COUNT(*) FROM people_person WHERE external_id IN ({users})"
+    ) == [(len(USERS),)]
+    activities = ",".join(f"'{a['Id']}'" for a in [*TASKS, *EVENTS])
+    assert sql(
+        f"SELECT COUNT(*) FROM crm_activity WHERE external_id IN ({activities})"
+    ) == [(len(TASKS) + len(EVENTS),)]
+    managed = [u for u in USERS if u["ManagerId"]]
+    for user in managed:
+        person = Person.objects.get(external_id=user["Id"])
+        assert person.team is not None
+        assert person.team.manager.external_id == user["ManagerId"]
+
+
+def test_a_live_import_without_credentials_says_what_to_set(db):
+    with pytest.raises(CommandError, match="COACHBOOK_SALESFORCE"):
+        call_command("import", "salesforce", "--live", stdout=StringIO())
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="no shared sample data")
+def test_sales_ops_import_a_folder_from_the_page_and_watch_it_finish(
+    transactional_db, client, settings, tmp_path
+):
+    settings.DATA_DIR = tmp_path
+    ops = Person.objects.create_sales_ops("ops", password="a-long-password-1")
+    client.force_login(ops)
+    folder = SHARED / "sfdc-data-cloud-workshop"
+    with (
+        open(folder / "Opportunity.csv", "rb") as opps,
+        open(folder / "Task.csv", "rb") as tasks,
+        open(folder / "Account.csv", "rb") as accounts,
+    ):
+        response = client.post(
+            "/imports/",
+            {
+                "source": "salesforce",
+                "uploads": [opps, tasks, accounts],
+                "as_of": "2024-01-31",
+            },
+        )
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    deadline = time.monotonic() + 30
+    while job.state in ("waiting", "running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job.refresh_from_db()
+
+    assert job.state == "done", job.error
+    assert job.run.status == "applied"
+    assert job.run.counts["opportunities"]["created"] == 50
+    assert job.run.counts["activities"]["created"] == 75
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "Applied" in page and "50 created" in page
+    assert 'value="100"' in page
