@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import connection
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from coachbook.crm.importers.crm_export import CrmImporter
@@ -117,8 +117,16 @@ def test_export_then_import_gives_back_the_same_deals(
                 "005000000000001",
             ]
         )
+    data = buffer.getvalue().encode(encoding)
+    if encoding == "cp1252":
+        # Windows-1252 bytes that also spell valid UTF-8 ("Â¡" is the UTF-8 of
+        # "¡") cannot be told apart; such files are read as UTF-8, by design.
+        try:
+            assume(data.decode("utf-8") == buffer.getvalue())
+        except UnicodeDecodeError:
+            pass
     with tempfile.TemporaryDirectory() as folder:
-        Path(folder, "Opportunity.csv").write_bytes(buffer.getvalue().encode(encoding))
+        Path(folder, "Opportunity.csv").write_bytes(data)
         layout = salesforce_any()
         report = CrmImporter(
             FolderSource(Path(folder), layout), layout, as_of=date(2041, 1, 1)

@@ -13,9 +13,10 @@ the export's as-of date, so "since last session" works without a history file.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import zoneinfo
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -590,7 +591,7 @@ class CrmImporter:
     # Deals -----------------------------------------------------------------
 
     def _opportunities(self) -> None:
-        seen: dict[str, tuple[int, tuple]] = {}
+        seen: dict[str, tuple[int, int]] = {}
         batch: list[tuple[Columns, int, dict[str, Any]]] = []
         for columns, line, row in self._each("opportunity", "opportunities"):
             try:
@@ -598,7 +599,8 @@ class CrmImporter:
             except (Rejected, ValueError) as exc:
                 self._reject(columns, line, exc)
                 continue
-            fingerprint = tuple(sorted((k, str(v)) for k, v in deal.items()))
+            # A hash, not the row: a million deals must not hold a million rows.
+            fingerprint = hash(tuple(sorted((k, str(v)) for k, v in deal.items())))
             if deal["external_id"] in seen:
                 first_line, first = seen[deal["external_id"]]
                 if first == fingerprint:
@@ -731,109 +733,138 @@ class CrmImporter:
     # History ---------------------------------------------------------------
 
     def _history(self) -> None:
-        by_deal: dict[int, list[tuple[datetime, str, dict[str, Any]]]] = {}
+        """History rows stream in; each row's earlier stage is worked out afterwards."""
         known = dict(self.deal_ids)
+        touched: set[int] = set()
+        batch: list[tuple[datetime, StageChange]] = []
         for columns, line, row in self._each("history", "history"):
             try:
-                deal_id = self._id(columns, row, "opportunity")
-                pk = known.get(deal_id)
-                if pk is None:
-                    pk = (
-                        Opportunity.objects.filter(external_id=deal_id)
-                        .values_list("pk", flat=True)
-                        .first()
-                    )
-                    if pk is None:
-                        raise Rejected(
-                            columns.where["opportunity"],
-                            f"deal {deal_id} is not in the deals file or coachbook",
-                        )
-                    known[deal_id] = pk
-                label = columns.value(row, "stage") or ""
-                stage = self.layout.stage(label)
-                if stage is None:
-                    raise Rejected(
-                        columns.where["stage"],
-                        f"'{label}' is not in the stage list; add it to your mapping file",
-                    )
-                when = self._when(columns, row, "created")
-                if when is None:
-                    raise Rejected(
-                        columns.where["created"],
-                        "is empty; a history row needs its date",
-                    )
-                close_date = self._date(columns, row, "close_date")
-                amount, _, _ = self._money(columns, row, close_date or when.date())
-                row_id = self._id(columns, row, "id") or f"{deal_id}:{when.isoformat()}"
+                change = self._history_row(columns, row, known)
             except (Rejected, ValueError) as exc:
                 self._reject(columns, line, exc)
                 continue
-            by_deal.setdefault(pk, []).append(
-                (
-                    when,
-                    row_id,
-                    {
-                        "to_stage": stage.name,
-                        "amount": amount,
-                        "close_date": close_date,
-                        "probability": self._percent(columns, row),
-                    },
-                )
-            )
-        have = set(
-            StageChange.objects.filter(opportunity_id__in=by_deal)
-            .exclude(external_id="")
-            .values_list("opportunity_id", "external_id")
-        )
-        rows = []
-        for pk, changes in by_deal.items():
-            previous = ""
-            for when, row_id, values in sorted(changes, key=lambda c: (c[0], c[1])):
-                if (pk, row_id) not in have:
-                    rows.append(
-                        StageChange(
-                            opportunity_id=pk,
-                            from_stage=previous,
-                            changed_on=when.date(),
-                            external_id=row_id,
-                            **values,
-                        )
-                    )
-                previous = values["to_stage"]
-        StageChange.objects.bulk_create(rows, batch_size=BATCH)
-        self.report.count("history", "created", len(rows))
-        self.report.count(
-            "history", "unchanged", sum(len(c) for c in by_deal.values()) - len(rows)
-        )
-        self._stage_entered(list(by_deal))
+            batch.append(change)
+            touched.add(change[1].opportunity_id)
+            if len(batch) >= BATCH:
+                self._save_history(batch)
+                batch = []
+        self._save_history(batch)
+        self._link_history(sorted(touched))
 
-    def _stage_entered(self, deal_pks: Iterable[int]) -> None:
-        """Each deal entered its current stage on the first day of its latest run in it."""
-        deals = Opportunity.objects.in_bulk(list(deal_pks))
-        history: dict[int, list[StageChange]] = {}
-        for change in StageChange.objects.filter(opportunity_id__in=deals).order_by(
-            "changed_on", "pk"
-        ):
-            history.setdefault(change.opportunity_id, []).append(change)
-        changed = []
-        for pk, deal in deals.items():
-            entered = None
-            for change in history.get(pk, []):
-                if change.to_stage != change.from_stage:
-                    entered = (
-                        change.changed_on if change.to_stage == deal.stage else None
-                    )
-            if entered and deal.stage_entered_on != entered:
-                deal.stage_entered_on = entered
-                changed.append(deal)
-        Opportunity.objects.bulk_update(changed, ["stage_entered_on"], batch_size=BATCH)
+    def _history_row(
+        self, columns: Columns, row: dict[str, str], known: dict[str, int]
+    ) -> tuple[datetime, StageChange]:
+        deal_id = self._id(columns, row, "opportunity")
+        pk = known.get(deal_id)
+        if pk is None:
+            pk = (
+                Opportunity.objects.filter(external_id=deal_id)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if pk is None:
+                raise Rejected(
+                    columns.where["opportunity"],
+                    f"deal {deal_id} is not in the deals file or coachbook",
+                )
+            known[deal_id] = pk
+        label = columns.value(row, "stage") or ""
+        stage = self.layout.stage(label)
+        if stage is None:
+            raise Rejected(
+                columns.where["stage"],
+                f"'{label}' is not in the stage list; add it to your mapping file",
+            )
+        when = self._when(columns, row, "created")
+        if when is None:
+            raise Rejected(
+                columns.where["created"], "is empty; a history row needs its date"
+            )
+        close_date = self._date(columns, row, "close_date")
+        amount, _, _ = self._money(columns, row, close_date or when.date())
+        return when, StageChange(
+            opportunity_id=pk,
+            from_stage="",
+            to_stage=stage.name,
+            changed_on=when.date(),
+            amount=amount,
+            close_date=close_date,
+            probability=self._percent(columns, row),
+            external_id=self._id(columns, row, "id") or f"{deal_id}:{when.isoformat()}",
+        )
+
+    def _save_history(self, batch: list[tuple[datetime, StageChange]]) -> None:
+        if not batch:
+            return
+        have = set(
+            StageChange.objects.filter(
+                opportunity_id__in={c.opportunity_id for _, c in batch},
+                external_id__in={c.external_id for _, c in batch},
+            ).values_list("opportunity_id", "external_id")
+        )
+        # In time order, so rows of one day keep the order they happened in.
+        new = [
+            change
+            for _, change in sorted(batch, key=lambda item: item[0])
+            if (change.opportunity_id, change.external_id) not in have
+        ]
+        StageChange.objects.bulk_create(new, batch_size=BATCH)
+        self.report.count("history", "created", len(new))
+        self.report.count("history", "unchanged", len(batch) - len(new))
+
+    def _link_history(self, deal_pks: list[int]) -> None:
+        """Each row's earlier stage, and the day each deal entered its current stage.
+
+        Done a chunk of deals at a time, so memory stays flat however long the
+        history file is.
+        """
+        for start in range(0, len(deal_pks), BATCH):
+            chunk = deal_pks[start : start + BATCH]
+            deals = Opportunity.objects.in_bulk(chunk)
+            history: dict[int, list[StageChange]] = {}
+            for change in StageChange.objects.filter(opportunity_id__in=chunk).order_by(
+                "changed_on", "pk"
+            ):
+                history.setdefault(change.opportunity_id, []).append(change)
+            linked, entered_changed = [], []
+            for pk, deal in deals.items():
+                previous, entered = "", None
+                for change in history.get(pk, []):
+                    if (
+                        not change.derived
+                        and change.from_stage != previous
+                        and (
+                            change.external_id
+                            and not change.external_id.startswith("snapshot:")
+                        )
+                    ):
+                        change.from_stage = previous
+                        linked.append(change)
+                    if change.to_stage != change.from_stage:
+                        entered = (
+                            change.changed_on if change.to_stage == deal.stage else None
+                        )
+                    previous = change.to_stage
+                if entered and deal.stage_entered_on != entered:
+                    deal.stage_entered_on = entered
+                    entered_changed.append(deal)
+            StageChange.objects.bulk_update(linked, ["from_stage"], batch_size=BATCH)
+            Opportunity.objects.bulk_update(
+                entered_changed, ["stage_entered_on"], batch_size=BATCH
+            )
 
     def _baselines(self) -> None:
         """A deal seen for the first time, with no history, starts its history today."""
-        first_seen = Opportunity.objects.filter(
-            pk__in=list(self.deal_ids.values()), stage_changes__isnull=True
-        ).values_list("pk", "stage", "amount", "close_date", "probability")
-        rows = [
+        first_seen = (
+            Opportunity.objects.filter(
+                source=self.layout.source,
+                snapshot_on=self.as_of,
+                stage_changes__isnull=True,
+            )
+            .values_list("pk", "stage", "amount", "close_date", "probability")
+            .iterator(chunk_size=BATCH)
+        )
+        rows = (
             StageChange(
                 opportunity_id=pk,
                 from_stage="",
@@ -845,9 +876,12 @@ class CrmImporter:
                 external_id=f"snapshot:{self.as_of.isoformat()}",
             )
             for pk, stage, amount, close_date, probability in first_seen
-        ]
-        StageChange.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
-        self.report.count("history", "first seen", len(rows))
+        )
+        count = 0
+        while chunk := list(itertools.islice(rows, BATCH)):
+            StageChange.objects.bulk_create(chunk, ignore_conflicts=True)
+            count += len(chunk)
+        self.report.count("history", "first seen", count)
 
     # Activities ------------------------------------------------------------
 
@@ -869,11 +903,6 @@ class CrmImporter:
                 self.activity_deal.setdefault(activity, deal)
 
     def _activities(self, obj: str, default_kind: str) -> None:
-        existing = set(
-            Activity.objects.filter(source=self.layout.source).values_list(
-                "external_id", flat=True
-            )
-        )
         batch: list[Activity] = []
         seen: set[str] = set()
         for columns, line, row in self._each(obj, "activities"):
@@ -902,9 +931,6 @@ class CrmImporter:
             except (Rejected, ValueError) as exc:
                 self._reject(columns, line, exc)
                 continue
-            if activity_id in existing:
-                self.report.count("activities", "unchanged")
-                continue
             opportunity = self.deal_ids.get(what) if what else None
             if what and opportunity is None:
                 opportunity = (
@@ -924,12 +950,23 @@ class CrmImporter:
                     subject=(columns.value(row, "subject") or "")[:300],
                 )
             )
-            self.report.count("activities", "created")
-            self.report.count("activities", kind)
             if len(batch) >= BATCH:
-                Activity.objects.bulk_create(batch)
+                self._save_activities(batch)
                 batch = []
-        Activity.objects.bulk_create(batch)
+        self._save_activities(batch)
+
+    def _save_activities(self, batch: list[Activity]) -> None:
+        have = set(
+            Activity.objects.filter(
+                external_id__in=[a.external_id for a in batch]
+            ).values_list("external_id", flat=True)
+        )
+        new = [a for a in batch if a.external_id not in have]
+        Activity.objects.bulk_create(new)
+        self.report.count("activities", "created", len(new))
+        self.report.count("activities", "unchanged", len(batch) - len(new))
+        for activity in new:
+            self.report.count("activities", activity.kind)
 
 
 def default_as_of() -> date:
