@@ -11,6 +11,8 @@ from coachbook.people.models import Person
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = os.environ.get("COACHBOOK_CHROMIUM", "/usr/bin/chromium")
+# A busy CI machine can take longer than Playwright's 5 s to answer a save.
+expect.set_options(timeout=15_000)
 # The machine has no internet: keep Chromium from trying to reach it.
 CHROMIUM_ARGS = [
     "--no-sandbox",
