@@ -499,7 +499,7 @@ def test_the_command_exits_with_an_error_when_rows_are_rejected(db, copy):
     before = snapshot()
     out = StringIO()
 
-    with pytest.raises(CommandError, match="1 rows were rejected"):
+    with pytest.raises(CommandError, match="1 row was rejected"):
         call_command("import", "maven", str(copy), stdout=out)
 
     assert "sales_pipeline.csv row 2, sales_agent" in out.getvalue()

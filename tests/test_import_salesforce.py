@@ -260,7 +260,7 @@ def test_partial_import_applies_good_rows_and_lists_the_rest(db, tmp_path, setti
         writer.writeheader()
         writer.writerows(data)
 
-    with pytest.raises(CommandError, match="1 rows were rejected"):
+    with pytest.raises(CommandError, match="1 row was rejected"):
         call_command("import", "salesforce", str(folder))
     call_command("import", "salesforce", str(folder), "--partial")
 
@@ -306,3 +306,22 @@ def test_a_warehouse_sync_copy_reads_with_the_same_layout(db):
     assert sum(stored.values()) == len(tasks) + len(events)
     assert stored.get("call", 0) >= event_kinds["call"]
     assert stored.get("meeting", 0) == event_kinds["meeting"]
+
+
+def test_an_export_without_owners_is_refused_once_with_what_to_do(db):
+    with pytest.raises(CommandError, match="has no owner column") as refused:
+        call_command("import", "salesforce", str(POWERBI))
+
+    assert "--owner" in str(refused.value)
+    assert sql("SELECT COUNT(*) FROM crm_account WHERE external_id LIKE '001bm%%'") == [
+        (0,)
+    ]
+
+
+def test_the_data_clock_follows_the_newest_export(db):
+    from coachbook.people.models import Organisation
+
+    assert str(Organisation.current().data_as_of) == "2017-12-31"  # the Maven demo's
+    run(WORKSHOP, as_of=date(2024, 1, 31))
+
+    assert Organisation.current().data_as_of == date(2024, 1, 31)

@@ -186,7 +186,7 @@ def test_the_command_exits_with_an_error_on_rejected_rows(db, tmp_path):
     )
     out = StringIO()
 
-    with pytest.raises(CommandError, match="1 rows were rejected"):
+    with pytest.raises(CommandError, match="1 row was rejected"):
         call_command("import", "targets", str(path), stdout=out)
 
     assert "targets.csv row 2, rep" in out.getvalue()

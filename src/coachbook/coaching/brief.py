@@ -164,7 +164,9 @@ def _deals(
     for deal in deals:
         changes = history.get(deal.pk, [])
         stage_at[deal.pk] = changes[-1].to_stage if changes else deal.stage
-        entered[deal.pk] = changes[-1].changed_on if changes else deal.stage_entered_on
+        # The last real stage move: a close-date or amount change is not one.
+        moves = [c for c in changes if c.from_stage != c.to_stage]
+        entered[deal.pk] = moves[-1].changed_on if moves else deal.stage_entered_on
         close_dates = [c.close_date for c in changes if c.close_date]
         pushes[deal.pk] = sum(
             1 for a, b in zip(close_dates, close_dates[1:], strict=False) if b > a

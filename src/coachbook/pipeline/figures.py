@@ -101,7 +101,8 @@ def median_cycle_days(
         )
         .exclude(created_on__isnull=True)
         .values_list("created_on", "close_date")
-        if started and closed
+        # A deal created in the CRM after it closed (a bulk load) has no cycle.
+        if started and closed and closed >= started
     ]
     if not spans:
         return Figure.missing(

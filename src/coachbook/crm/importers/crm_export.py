@@ -132,6 +132,7 @@ class CrmImporter:
                 self.run_by.pk if self.run_by else None,
             )
         else:
+            self._move_data_clock()
             logger.info(
                 "import applied source=%s location=%s checksum=%s counts=%s "
                 "rejected=%d run_by=%s",
@@ -146,6 +147,17 @@ class CrmImporter:
         self.report.partial = self.partial
         self.report.save_run(self.run_by)
         return self.report
+
+    def _move_data_clock(self) -> None:
+        """When coachbook runs on historical data, its 'today' follows the newest export."""
+        org = Organisation.current()
+        if org.data_as_of and self.as_of > org.data_as_of:
+            org.data_as_of = self.as_of
+            org.save(update_fields=["data_as_of"])
+            self.report.notes.append(
+                f"The data now runs to {self.as_of:%-d %b %Y}; figures and briefs use "
+                "that day as today."
+            )
 
     def _import(self) -> None:
         present = {name.casefold() for name in self.source.objects()}
@@ -591,13 +603,27 @@ class CrmImporter:
     # Deals -----------------------------------------------------------------
 
     def _opportunities(self) -> None:
+        self.rejected_deals: set[str] = set()
         seen: dict[str, tuple[int, int]] = {}
         batch: list[tuple[Columns, int, dict[str, Any]]] = []
         for columns, line, row in self._each("opportunity", "opportunities"):
+            if "owner" not in columns.where and self.default_owner is None:
+                raise FileProblem(
+                    Path(columns.file),
+                    "has no owner column (OwnerId), so its deals cannot be given to "
+                    "reps; export it with the owner, or say whose deals they are "
+                    "(--owner on the command line, Owner on the import page)",
+                )
             try:
                 deal = self._deal(columns, row)
             except (Rejected, ValueError) as exc:
                 self._reject(columns, line, exc)
+                raw_id = columns.value(row, "id") or ""
+                if raw_id:
+                    try:
+                        self.rejected_deals.add(self._normalise_id(raw_id, "id"))
+                    except Rejected:
+                        pass
                 continue
             # A hash, not the row: a million deals must not hold a million rows.
             fingerprint = hash(tuple(sorted((k, str(v)) for k, v in deal.items())))
@@ -763,10 +789,12 @@ class CrmImporter:
                 .first()
             )
             if pk is None:
-                raise Rejected(
-                    columns.where["opportunity"],
-                    f"deal {deal_id} is not in the deals file or coachbook",
+                reason = (
+                    f"deal {deal_id} was refused above, so its history is left out"
+                    if deal_id in getattr(self, "rejected_deals", set())
+                    else f"deal {deal_id} is not in the deals file or coachbook"
                 )
+                raise Rejected(columns.where["opportunity"], reason)
             known[deal_id] = pk
         label = columns.value(row, "stage") or ""
         stage = self.layout.stage(label)

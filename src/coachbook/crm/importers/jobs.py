@@ -79,7 +79,14 @@ def run_job(job_id: int) -> None:
     try:
         report = _run(job, folder)
     except (FileProblem, LayoutProblem) as exc:
-        job.state, job.error = ImportJob.State.FAILED, f"{exc}. Nothing was imported."
+        # Name what the admin uploaded, not the server's folder for it.
+        message = (
+            str(exc).replace(str(folder) + "/", "").replace(str(folder), "The upload")
+        )
+        job.state, job.error = (
+            ImportJob.State.FAILED,
+            f"{message}. Nothing was imported.",
+        )
         job.save(update_fields=["state", "error"])
     except Exception:  # noqa: BLE001 - the page must say the job stopped, whatever the cause
         logger.exception("import job failed job=%s", job.pk)

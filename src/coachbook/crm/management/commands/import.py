@@ -119,8 +119,10 @@ class Command(CoachbookCommand):
                 f"{len(report.rejected)} rows were left out; they are listed in {out}."
             )
         elif not report.applied:
+            count = len(report.rejected)
             raise CommandError(
-                f"{len(report.rejected)} rows were rejected, so nothing was imported. "
+                f"{count} row{'s were' if count != 1 else ' was'} rejected, so nothing "
+                "was imported. "
                 "Fix the rows above and run the import again, or add --partial to "
                 "import the good rows now."
             )
