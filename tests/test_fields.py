@@ -25,9 +25,10 @@ from coachbook.lib.fields import (
     salesforce_id,
 )
 from coachbook.lib.tables import open_table
+from samples import SAMPLES, sample
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "field_conditions"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = SAMPLES
 NEW_YORK = ZoneInfo("America/New_York")
 
 
@@ -767,7 +768,7 @@ SALESFORCE_EXPORTS = [
 @pytest.mark.parametrize("name", SALESFORCE_EXPORTS)
 def test_every_id_in_the_salesforce_exports_has_the_right_suffix(name):
     checked = 0
-    with open_table(SHARED_DATA / name) as table:
+    with open_table(sample(name)) as table:
         id_columns = [c for c in table.header if c == "Id" or c.endswith("Id")]
         for _, row in table:
             for col in id_columns:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -18,10 +17,9 @@ from django.db import connection
 from coachbook.crm.importers.crm_export import CrmImporter
 from coachbook.crm.importers.layouts import hubspot
 from coachbook.crm.importers.sources import FolderSource
+from samples import SAMPLES
 
-HUBSPOT = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "fivetran-dbt-hubspot"
-)
+HUBSPOT = SAMPLES / "fivetran-dbt-hubspot"
 
 pytestmark = pytest.mark.skipif(not HUBSPOT.is_dir(), reason="no shared sample data")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -14,6 +13,7 @@ from django.db import connection
 from coachbook.crm.models import ImportJob
 from coachbook.people.models import Person
 from http_recordings import salesforce_replay
+from samples import SAMPLES as SHARED  # noqa: E402
 from test_connectors import (  # noqa: F401  (password_login is a fixture)
     EVENTS,
     OPPORTUNITIES,
@@ -21,8 +21,6 @@ from test_connectors import (  # noqa: F401  (password_login is a fixture)
     USERS,
     password_login,
 )
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def sql(query: str) -> list[tuple]:

@@ -23,8 +23,8 @@ from coachbook.crm.importers.layouts import salesforce_any as salesforce
 from coachbook.crm.importers.sources import FolderSource
 from coachbook.crm.models import ActivityTarget, ImportRun
 from coachbook.people.models import Person
+from samples import SAMPLES as SHARED  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 WORKSHOP = SHARED / "sfdc-data-cloud-workshop"
 GEN_AI = SHARED / "sfdc-gen-ai-demo"
 POWERBI = SHARED / "salesforce-in-powerbi"

@@ -19,9 +19,10 @@ import pytest
 from coachbook.lib.csvfiles import EXTRA, FileProblem, read_rows
 from coachbook.lib.fields import parse_date, parse_datetime, parse_money
 from coachbook.lib.tables import Table, open_table
+from samples import SAMPLES, sample, sample_names
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "field_conditions"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = SAMPLES
 
 
 def read_all(path: Path, **options) -> tuple[list[tuple[int, dict[str, str]]], Table]:
@@ -735,9 +736,7 @@ needs_shared_data = pytest.mark.skipif(
 
 @needs_shared_data
 def test_every_shared_csv_has_a_known_row_count():
-    found = {
-        path.relative_to(SHARED_DATA).as_posix() for path in SHARED_DATA.rglob("*.csv")
-    }
+    found = {*sample_names()}
     assert found == set(SHARED_TABLES)
 
 
@@ -745,7 +744,7 @@ def test_every_shared_csv_has_a_known_row_count():
 @pytest.mark.parametrize("name", sorted(SHARED_TABLES))
 def test_shared_csv_row_count_and_encoding(name):
     rows, columns = SHARED_TABLES[name]
-    with open_table(SHARED_DATA / name) as table:
+    with open_table(sample(name)) as table:
         read = list(table)
         footer = table.skipped_footer_lines
     assert len(read) == rows
