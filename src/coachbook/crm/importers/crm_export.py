@@ -41,6 +41,8 @@ from coachbook.people.models import Organisation, Person, Team
 logger = logging.getLogger(__name__)
 
 BATCH = 2000
+# Read once: available_timezones() scans the system's zone files on each call.
+ZONES = frozenset(zoneinfo.available_timezones())
 
 
 class Source(Protocol):
@@ -111,6 +113,7 @@ class CrmImporter:
         self.people: dict[str, Person] = {}
         self.accounts: dict[str, int] = {}
         self.deal_ids: dict[str, int] = {}
+        self.not_deals: set[str] = set()
         self.rates = list(CurrencyRate.objects.order_by("currency", "-valid_from"))
         self.default_owner_name = default_owner
         self.default_owner: Person | None = None
@@ -399,7 +402,7 @@ class CrmImporter:
                     if part
                 )
                 zone = columns.value(row, "time_zone") or "UTC"
-                if zone not in zoneinfo.available_timezones():
+                if zone not in ZONES:
                     raise Rejected("time_zone", f"'{zone}' is not a time zone name")
                 active = columns.value(row, "active")
                 users[user_id] = {
@@ -960,12 +963,17 @@ class CrmImporter:
                 self._reject(columns, line, exc)
                 continue
             opportunity = self.deal_ids.get(what) if what else None
-            if what and opportunity is None:
+            if what and opportunity is None and what not in self.not_deals:
+                # Looked up once per id; a miss (an account, say) is remembered.
                 opportunity = (
                     Opportunity.objects.filter(external_id=what)
                     .values_list("pk", flat=True)
                     .first()
                 )
+                if opportunity is None:
+                    self.not_deals.add(what)
+                else:
+                    self.deal_ids[what] = opportunity
             batch.append(
                 Activity(
                     external_id=activity_id,
