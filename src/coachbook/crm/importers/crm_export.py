@@ -25,8 +25,10 @@ from typing import Any, Protocol
 
 from django.db import transaction
 
+from coachbook.crm.importers import staging
 from coachbook.crm.importers.layouts import Layout, Stage
 from coachbook.crm.importers.report import ImportRefused, ImportReport
+from coachbook.crm.importers.staging import Staging
 from coachbook.crm.models import (
     Account,
     Activity,
@@ -113,7 +115,6 @@ class CrmImporter:
         self.people: dict[str, Person] = {}
         self.accounts: dict[str, int] = {}
         self.deal_ids: dict[str, int] = {}
-        self.not_deals: set[str] = set()
         self.rates = list(CurrencyRate.objects.order_by("currency", "-valid_from"))
         self.default_owner_name = default_owner
         self.default_owner: Person | None = None
@@ -762,43 +763,39 @@ class CrmImporter:
     # History ---------------------------------------------------------------
 
     def _history(self) -> None:
-        """History rows stream in; each row's earlier stage is worked out afterwards."""
-        known = dict(self.deal_ids)
-        touched: set[int] = set()
-        batch: list[tuple[datetime, StageChange]] = []
-        for columns, line, row in self._each("history", "history"):
-            try:
-                change = self._history_row(columns, row, known)
-            except (Rejected, ValueError) as exc:
-                self._reject(columns, line, exc)
-                continue
-            batch.append(change)
-            touched.add(change[1].opportunity_id)
-            if len(batch) >= BATCH:
-                self._save_history(batch)
-                batch = []
-        self._save_history(batch)
-        self._link_history(sorted(touched))
+        """History rows are checked one by one, then written and linked in a few statements."""
+        columns_of = [
+            ("line", "int"),
+            ("deal", "text"),
+            ("to_stage", "text"),
+            ("changed_at", "moment"),
+            ("changed_on", "date"),
+            ("amount", "money"),
+            ("close_date", "date"),
+            ("probability", "percent"),
+            ("external_id", "text"),
+        ]
+        with Staging("history", columns_of, index=["deal"]) as stage:
+            file = ""
+            for columns, line, row in self._each("history", "history"):
+                file = columns.file
+                try:
+                    stage.add(self._history_row(columns, line, row))
+                except (Rejected, ValueError) as exc:
+                    # A row of a deal coachbook does not have is refused for
+                    # that, whatever else is wrong with it.
+                    missing = self._missing_deal(columns, row)
+                    self._reject(columns, line, missing or exc)
+            stage.close()
+            if stage.rows:
+                self._merge_history(stage, file, columns.where["opportunity"])
 
     def _history_row(
-        self, columns: Columns, row: dict[str, str], known: dict[str, int]
-    ) -> tuple[datetime, StageChange]:
+        self, columns: Columns, line: int, row: dict[str, str]
+    ) -> tuple[Any, ...]:
         deal_id = self._id(columns, row, "opportunity")
-        pk = known.get(deal_id)
-        if pk is None:
-            pk = (
-                Opportunity.objects.filter(external_id=deal_id)
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if pk is None:
-                reason = (
-                    f"deal {deal_id} was refused above, so its history is left out"
-                    if deal_id in getattr(self, "rejected_deals", set())
-                    else f"deal {deal_id} is not in the deals file or coachbook"
-                )
-                raise Rejected(columns.where["opportunity"], reason)
-            known[deal_id] = pk
+        if not deal_id:
+            raise Rejected("opportunity", "is empty; a history row needs its deal")
         label = columns.value(row, "stage") or ""
         stage = self.layout.stage(label)
         if stage is None:
@@ -813,76 +810,121 @@ class CrmImporter:
             )
         close_date = self._date(columns, row, "close_date")
         amount, _, _ = self._money(columns, row, close_date or when.date())
-        return when, StageChange(
-            opportunity_id=pk,
-            from_stage="",
-            to_stage=stage.name,
-            changed_on=when.date(),
-            amount=amount,
-            close_date=close_date,
-            probability=self._percent(columns, row),
-            external_id=self._id(columns, row, "id") or f"{deal_id}:{when.isoformat()}",
+        return (
+            line,
+            deal_id,
+            stage.name,
+            when,
+            when.date(),  # the day where it happened, not in UTC
+            amount,
+            close_date,
+            self._percent(columns, row),
+            self._id(columns, row, "id") or f"{deal_id}:{when.isoformat()}",
         )
 
-    def _save_history(self, batch: list[tuple[datetime, StageChange]]) -> None:
-        if not batch:
-            return
-        have = set(
-            StageChange.objects.filter(
-                opportunity_id__in={c.opportunity_id for _, c in batch},
-                external_id__in={c.external_id for _, c in batch},
-            ).values_list("opportunity_id", "external_id")
+    def _unknown_deal(self, deal_id: str) -> str:
+        if deal_id in self.rejected_deals:
+            return f"deal {deal_id} was refused above, so its history is left out"
+        return f"deal {deal_id} is not in the deals file or coachbook"
+
+    def _missing_deal(self, columns: Columns, row: dict[str, str]) -> Rejected | None:
+        try:
+            deal_id = self._id(columns, row, "opportunity")
+        except Rejected:
+            return None
+        if not deal_id or Opportunity.objects.filter(external_id=deal_id).exists():
+            return None
+        return Rejected("opportunity", self._unknown_deal(deal_id))
+
+    def _merge_history(self, stage: Staging, file: str, deal_column: str) -> None:
+        change, deal = StageChange._meta.db_table, Opportunity._meta.db_table
+        for line, deal_id in staging.fetch(
+            f"""
+            SELECT s.line, s.deal FROM {stage.name} s
+            WHERE NOT EXISTS (SELECT 1 FROM {deal} d WHERE d.external_id = s.deal)
+            ORDER BY s.line
+            """
+        ):
+            self.report.reject(file, line, deal_column, self._unknown_deal(deal_id))
+        # The deals this file speaks of, for linking below.
+        staging.run("DROP TABLE IF EXISTS coachbook_stage_touched")
+        staging.run(
+            f"""
+            CREATE TEMPORARY TABLE coachbook_stage_touched AS
+            SELECT DISTINCT d.id FROM {stage.name} s
+            JOIN {deal} d ON d.external_id = s.deal
+            """
         )
+        (matched,) = staging.fetch(
+            f"SELECT count(*) FROM {stage.name} s "
+            f"JOIN {deal} d ON d.external_id = s.deal"
+        )[0]
         # In time order, so rows of one day keep the order they happened in.
-        new = [
-            change
-            for _, change in sorted(batch, key=lambda item: item[0])
-            if (change.opportunity_id, change.external_id) not in have
-        ]
-        StageChange.objects.bulk_create(new, batch_size=BATCH)
-        self.report.count("history", "created", len(new))
-        self.report.count("history", "unchanged", len(batch) - len(new))
+        created = staging.run(
+            f"""
+            INSERT INTO {change}
+                (opportunity_id, from_stage, to_stage, changed_on, amount,
+                 close_date, probability, derived, external_id)
+            SELECT d.id, '', s.to_stage, s.changed_on, s.amount, s.close_date,
+                   s.probability, false, s.external_id
+            FROM {stage.name} s JOIN {deal} d ON d.external_id = s.deal
+            WHERE true
+            ORDER BY s.changed_at, s.line
+            ON CONFLICT DO NOTHING
+            """
+        )
+        self.report.count("history", "created", created)
+        self.report.count("history", "unchanged", matched - created)
+        self._link_history()
+        staging.run("DROP TABLE coachbook_stage_touched")
 
-    def _link_history(self, deal_pks: list[int]) -> None:
+    def _link_history(self) -> None:
         """Each row's earlier stage, and the day each deal entered its current stage.
 
-        Done a chunk of deals at a time, so memory stays flat however long the
-        history file is.
+        For the deals in coachbook_stage_touched. A history file's row takes
+        its earlier stage from the row before it; rows made by comparing
+        exports, or worked out from dates, keep theirs.
         """
-        for start in range(0, len(deal_pks), BATCH):
-            chunk = deal_pks[start : start + BATCH]
-            deals = Opportunity.objects.in_bulk(chunk)
-            history: dict[int, list[StageChange]] = {}
-            for change in StageChange.objects.filter(opportunity_id__in=chunk).order_by(
-                "changed_on", "pk"
-            ):
-                history.setdefault(change.opportunity_id, []).append(change)
-            linked, entered_changed = [], []
-            for pk, deal in deals.items():
-                previous, entered = "", None
-                for change in history.get(pk, []):
-                    if (
-                        not change.derived
-                        and change.from_stage != previous
-                        and (
-                            change.external_id
-                            and not change.external_id.startswith("snapshot:")
-                        )
-                    ):
-                        change.from_stage = previous
-                        linked.append(change)
-                    if change.to_stage != change.from_stage:
-                        entered = (
-                            change.changed_on if change.to_stage == deal.stage else None
-                        )
-                    previous = change.to_stage
-                if entered and deal.stage_entered_on != entered:
-                    deal.stage_entered_on = entered
-                    entered_changed.append(deal)
-            StageChange.objects.bulk_update(linked, ["from_stage"], batch_size=BATCH)
-            Opportunity.objects.bulk_update(
-                entered_changed, ["stage_entered_on"], batch_size=BATCH
-            )
+        change, deal = StageChange._meta.db_table, Opportunity._meta.db_table
+        staging.run(
+            f"""
+            UPDATE {change} SET from_stage = earlier.stage
+            FROM (
+                SELECT c.id,
+                       coalesce(lag(c.to_stage) OVER (
+                           PARTITION BY c.opportunity_id ORDER BY c.changed_on, c.id
+                       ), '') AS stage
+                FROM {change} c
+                WHERE c.opportunity_id IN (SELECT id FROM coachbook_stage_touched)
+            ) earlier
+            WHERE {change}.id = earlier.id
+              AND NOT {change}.derived
+              AND {change}.external_id <> ''
+              AND {change}.external_id NOT LIKE %s
+              AND {change}.from_stage <> earlier.stage
+            """,
+            ["snapshot:%"],
+        )
+        staging.run(
+            f"""
+            UPDATE {deal} SET stage_entered_on = latest.changed_on
+            FROM (
+                SELECT c.opportunity_id, c.to_stage, c.changed_on,
+                       row_number() OVER (
+                           PARTITION BY c.opportunity_id
+                           ORDER BY c.changed_on DESC, c.id DESC
+                       ) AS n
+                FROM {change} c
+                WHERE c.to_stage <> c.from_stage
+                  AND c.opportunity_id IN (SELECT id FROM coachbook_stage_touched)
+            ) latest
+            WHERE latest.n = 1
+              AND {deal}.id = latest.opportunity_id
+              AND {deal}.stage = latest.to_stage
+              AND ({deal}.stage_entered_on IS NULL
+                   OR {deal}.stage_entered_on <> latest.changed_on)
+            """
+        )
 
     def _baselines(self) -> None:
         """A deal seen for the first time, with no history, starts its history today."""
@@ -934,75 +976,105 @@ class CrmImporter:
                 self.activity_deal.setdefault(activity, deal)
 
     def _activities(self, obj: str, default_kind: str) -> None:
-        batch: list[Activity] = []
-        seen: set[str] = set()
-        for columns, line, row in self._each(obj, "activities"):
-            try:
-                activity_id = self._id(columns, row, "id")
-                if activity_id in seen:
-                    self.report.count("activities", "duplicate in file")
-                    continue
-                seen.add(activity_id)
-                owner = self._owner(columns, row, thing="activity")
-                when = self._when(columns, row, "when")
-                if when is None:
-                    raise Rejected(
-                        "/".join(self.layout.objects[obj].columns["when"]),
-                        "is empty; an activity needs its date",
-                    )
-                # A live source lists every linked deal; the first one counts.
-                linked = (columns.value(row, "what") or "").split(";")[0].strip()
-                what = (
-                    self._normalise_id(linked, "what")
-                    if linked
-                    else self.activity_deal.get(activity_id, "")
-                )
-                account = self._id(columns, row, "account")
-                kind = self._kind(obj, row, default_kind)
-            except (Rejected, ValueError) as exc:
-                self._reject(columns, line, exc)
-                continue
-            opportunity = self.deal_ids.get(what) if what else None
-            if what and opportunity is None and what not in self.not_deals:
-                # Looked up once per id; a miss (an account, say) is remembered.
-                opportunity = (
-                    Opportunity.objects.filter(external_id=what)
-                    .values_list("pk", flat=True)
-                    .first()
-                )
-                if opportunity is None:
-                    self.not_deals.add(what)
-                else:
-                    self.deal_ids[what] = opportunity
-            batch.append(
-                Activity(
-                    external_id=activity_id,
-                    source=self.layout.source,
-                    rep=owner,
-                    opportunity_id=opportunity,
-                    account_id=self.accounts.get(account) or self.accounts.get(what),
-                    kind=kind,
-                    occurred_at=when,
-                    subject=(columns.value(row, "subject") or "")[:300],
-                )
-            )
-            if len(batch) >= BATCH:
-                self._save_activities(batch)
-                batch = []
-        self._save_activities(batch)
+        """Activities are checked row by row, then written in one statement.
 
-    def _save_activities(self, batch: list[Activity]) -> None:
-        have = set(
-            Activity.objects.filter(
-                external_id__in=[a.external_id for a in batch]
-            ).values_list("external_id", flat=True)
+        An id the file repeats is kept once (its first row); one coachbook
+        already has is left as it is. The deal and account each activity names
+        are found by the database, among this import's and earlier ones'.
+        """
+        columns_of = [
+            ("line", "int"),
+            ("external_id", "text"),
+            ("rep_id", "int"),
+            ("what", "text"),
+            ("account", "text"),
+            ("kind", "text"),
+            ("occurred_at", "moment"),
+            ("subject", "text"),
+        ]
+        with Staging("activity", columns_of, index=["external_id"]) as stage:
+            for columns, line, row in self._each(obj, "activities"):
+                try:
+                    activity_id = self._id(columns, row, "id")
+                    owner = self._owner(columns, row, thing="activity")
+                    when = self._when(columns, row, "when")
+                    if when is None:
+                        raise Rejected(
+                            "/".join(self.layout.objects[obj].columns["when"]),
+                            "is empty; an activity needs its date",
+                        )
+                    # A live source lists every linked deal; the first one counts.
+                    linked = (columns.value(row, "what") or "").split(";")[0].strip()
+                    what = (
+                        self._normalise_id(linked, "what")
+                        if linked
+                        else self.activity_deal.get(activity_id, "")
+                    )
+                    account = self._id(columns, row, "account")
+                    kind = self._kind(obj, row, default_kind)
+                except (Rejected, ValueError) as exc:
+                    self._reject(columns, line, exc)
+                    continue
+                stage.add(
+                    (
+                        line,
+                        activity_id,
+                        owner.pk,
+                        what or None,
+                        account or None,
+                        kind,
+                        when,
+                        (columns.value(row, "subject") or "")[:300],
+                    )
+                )
+            stage.close()
+            self._merge_activities(stage)
+
+    def _merge_activities(self, stage: Staging) -> None:
+        if not stage.rows:
+            return
+        activity, deal, account = (
+            Activity._meta.db_table,
+            Opportunity._meta.db_table,
+            Account._meta.db_table,
         )
-        new = [a for a in batch if a.external_id not in have]
-        Activity.objects.bulk_create(new)
-        self.report.count("activities", "created", len(new))
-        self.report.count("activities", "unchanged", len(batch) - len(new))
-        for activity in new:
-            self.report.count("activities", activity.kind)
+        (distinct,) = staging.fetch(
+            f"SELECT count(DISTINCT external_id) FROM {stage.name}"
+        )[0]
+        (before,) = staging.fetch(f"SELECT coalesce(max(id), 0) FROM {activity}")[0]
+        # In file order, so an id's first row is the one kept.
+        created = staging.run(
+            f"""
+            INSERT INTO {activity}
+                (external_id, source, rep_id, opportunity_id, account_id, kind,
+                 occurred_at, subject)
+            SELECT s.external_id, %s, s.rep_id, d.id, coalesce(a.id, w.id), s.kind,
+                   s.occurred_at, s.subject
+            FROM {stage.name} s
+            LEFT JOIN {deal} d ON d.external_id = s.what
+            LEFT JOIN {account} a ON a.external_id = s.account
+            LEFT JOIN {account} w ON w.external_id = s.what
+            WHERE true
+            ORDER BY s.line
+            ON CONFLICT DO NOTHING
+            """,
+            [self.layout.source],
+        )
+        self.report.count("activities", "created", created)
+        self.report.count("activities", "unchanged", distinct - created)
+        duplicates = stage.rows - distinct
+        if duplicates:
+            self.report.count("activities", "duplicate in file", duplicates)
+        for kind, n in staging.fetch(
+            f"""
+            SELECT a.kind, count(*) FROM {activity} a
+            WHERE a.id > %s
+              AND EXISTS (SELECT 1 FROM {stage.name} s WHERE s.external_id = a.external_id)
+            GROUP BY a.kind ORDER BY a.kind
+            """,
+            [before],
+        ):
+            self.report.count("activities", kind, n)
 
 
 def default_as_of() -> date:
