@@ -196,6 +196,37 @@ def test_a_later_snapshot_records_stage_moves_pushes_and_amount_changes(db, tmp_
     ]
     assert [d["to_amount"] for d in changes["amounts_changed"]] == [1000.0]
 
+    deals = len({r["Id"] for r in data})
+    counts = report.counts["opportunities"]
+    assert (counts["updated"], counts["unchanged"], counts["created"]) == (
+        2,
+        deals - 2,
+        0,
+    )
+    assert report.counts["history"]["from comparing exports"] == 2
+    entered = dict(
+        sql(
+            "SELECT substr(external_id, 1, 15), stage_entered_on FROM crm_opportunity "
+            "WHERE substr(external_id, 1, 15) IN (%s, %s)",
+            [moved["Id"][:15], pushed["Id"][:15]],
+        )
+    )
+    # The stage move dates the new stage; a pushed date leaves the stage's day.
+    assert str(entered[moved["Id"][:15]]) == "2024-06-14"
+    assert str(entered[pushed["Id"][:15]]) != "2024-06-14"
+
+    history_rows = sql("SELECT COUNT(*) FROM crm_stagechange")[0][0]
+    again = run(second, as_of=date(2024, 6, 14))
+    assert again.counts["opportunities"]["unchanged"] == deals
+    assert sql("SELECT COUNT(*) FROM crm_stagechange")[0][0] == history_rows
+
+    older = run(first, as_of=date(2024, 6, 7))
+    assert older.counts["opportunities"]["older than the last import, kept"] == deals
+    assert sql(
+        "SELECT stage FROM crm_opportunity WHERE substr(external_id, 1, 15) = %s",
+        [moved["Id"][:15]],
+    ) == [("Closed Won",)]
+
 
 def test_activity_against_target_shows_in_the_brief(db, tmp_path):
     run(WORKSHOP)

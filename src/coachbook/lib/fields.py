@@ -12,7 +12,9 @@ these parsers only read what is written.
 
 from __future__ import annotations
 
+import functools
 import re
+import string
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -573,22 +575,31 @@ def _ungroup(text: str, whole: str) -> str:
 _ID_SUFFIX_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 
+# Upper-case letters to "1", lower-case letters and digits to "0".
+_CASE_BITS = str.maketrans(
+    {
+        **dict.fromkeys(map(ord, string.ascii_uppercase), "1"),
+        **dict.fromkeys(map(ord, string.ascii_lowercase + string.digits), "0"),
+    }
+)
+
+
 def _id_suffix(id15: str) -> str:
     """Salesforce's case-safe suffix: one letter per 5 characters.
 
     In each chunk, bit i is set when character i is an upper-case A–Z; the
-    5-bit number picks a character from A–Z then 0–5.
+    5-bit number picks a character from A–Z then 0–5. (The chunk's bits,
+    read backwards, are that number written in binary.)
     """
-    suffix = ""
-    for start in (0, 5, 10):
-        bits = 0
-        for i, ch in enumerate(id15[start : start + 5]):
-            if "A" <= ch <= "Z":
-                bits |= 1 << i
-        suffix += _ID_SUFFIX_CHARS[bits]
-    return suffix
+    bits = id15.translate(_CASE_BITS)
+    return (
+        _ID_SUFFIX_CHARS[int(bits[4::-1], 2)]
+        + _ID_SUFFIX_CHARS[int(bits[9:4:-1], 2)]
+        + _ID_SUFFIX_CHARS[int(bits[14:9:-1], 2)]
+    )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def salesforce_id(text: str) -> str:
     """The 18-character case-safe form of a 15- or 18-character Salesforce id.
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -99,14 +100,14 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
             raise FileProblem(path, message + (f" with {wanted}" if wanted else ""))
         self.delimiter = _sniff_delimiter(first)
 
-        def all_lines() -> Iterator[str]:
-            yield first
-            yield from lines
-
-        self._reader = csv.reader(all_lines(), delimiter=self.delimiter)
+        self._reader = csv.reader(
+            itertools.chain([first], lines), delimiter=self.delimiter
+        )
         header = [name.strip() for name in self._read_row()]
         header[0] = header[0].lstrip("\ufeff").strip()
         self.header = header
+        # Rows as long as a header without unnamed columns take the quick way.
+        self._plain = all(header)
         self._check_header(required)
         self._rows = self._generate()
 
@@ -179,10 +180,26 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
         if self.encoding == "utf-16":
             yield from self._utf16_lines()
             return
+        # utf-8-sig drops the byte-order mark.
+        self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, newline="")
+        try:
+            yield from self._text
+            return
+        except UnicodeDecodeError as exc:
+            problem = exc
+        # Read again, a line at a time, to say which line cannot be read.
+        self._text.detach()
+        self._text = None
+        self._raw.seek(0)
+        codec = "cp1252" if self.encoding == "cp1252" else "utf-8"
+        for _ in self._checked_lines(codec):
+            pass
+        raise FileProblem(self.path, f"cannot be read ({problem}); {SAVE_AS_UTF8}")
+
+    def _checked_lines(self, codec: str) -> Iterator[str]:
         raw = self._raw
         if self.encoding == "utf-8-sig":
             raw.read(len(codecs.BOM_UTF8))
-        codec = "cp1252" if self.encoding == "cp1252" else "utf-8"
         number = 0
         carry = b""
         while chunk := raw.read(CHUNK_BYTES):
@@ -280,10 +297,11 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
                 except StopIteration:
                     break
                 line = self._reader.line_num
-                if not any(value.strip() for value in values):
+                first = values[0] if values else ""
+                if (not first or first.isspace()) and not "".join(values).strip():
                     holding = True  # blank rows are skipped silently
                     continue
-                if holding or _is_total(values):
+                if holding or (first[:1] in _TOTAL_STARTS and _is_total(values)):
                     if self._looks_like_footer(values):
                         holding = True
                         held.append((line, values))
@@ -305,6 +323,8 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
         return len(self.header) > 1 and filled <= 1
 
     def _row(self, values: list[str]) -> dict[str, str]:
+        if self._plain and len(values) == len(self.header):
+            return dict(zip(self.header, map(str.strip, values), strict=True))
         row = {
             name: value.strip()
             for name, value in zip(self.header, values, strict=False)
@@ -317,6 +337,10 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
         if any(value.strip() for value in extra):
             row[EXTRA] = f"has {len(extra)} more values than the header has columns"
         return row
+
+
+# What a total row's first cell can start with, spaces aside.
+_TOTAL_STARTS = frozenset(" \tGgSsTt")
 
 
 def _is_total(values: list[str]) -> bool:

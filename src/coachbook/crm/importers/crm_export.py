@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from coachbook.crm.importers import staging
 from coachbook.crm.importers.layouts import Layout, Stage
@@ -45,6 +45,27 @@ logger = logging.getLogger(__name__)
 BATCH = 2000
 # Read once: available_timezones() scans the system's zone files on each call.
 ZONES = frozenset(zoneinfo.available_timezones())
+
+
+# A deal's columns as the importer writes them, in the order _deal gives them.
+DEAL_FIELDS = [
+    ("external_id", "text"),
+    ("name", "text"),
+    ("owner_id", "int"),
+    ("account_id", "int"),
+    ("stage", "text"),
+    ("stage_position", "int"),
+    ("status", "text"),
+    ("amount", "money"),
+    ("source_amount", "money"),
+    ("source_currency", "text"),
+    ("currency", "text"),
+    ("probability", "percent"),
+    ("close_date", "date"),
+    ("created_on", "date"),
+    ("next_step", "text"),
+    ("segment", "text"),
+]
 
 
 class Source(Protocol):
@@ -72,6 +93,12 @@ class Columns:
     where: dict[str, str]
     fallbacks: dict[str, list[str]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._candidates = {
+            name: (column, *self.fallbacks.get(name, []))
+            for name, column in self.where.items()
+        }
+
     def value(self, row: dict[str, str], name: str) -> str | None:
         """The cell, stripped; None when the file has no column for the field.
 
@@ -79,12 +106,12 @@ class Columns:
         an empty cell falls back to the next (Task's ActivityDate, then
         CreatedDate).
         """
-        column = self.where.get(name)
-        if column is None:
+        candidates = self._candidates.get(name)
+        if candidates is None:
             return None
-        for candidate in [column, *self.fallbacks.get(name, [])]:
-            value = (row.get(candidate) or "").strip()
-            if value:
+        for candidate in candidates:
+            value = row.get(candidate)
+            if value and (value := value.strip()):
                 return value
         return ""
 
@@ -114,7 +141,6 @@ class CrmImporter:
         self.zone = zoneinfo.ZoneInfo("UTC")
         self.people: dict[str, Person] = {}
         self.accounts: dict[str, int] = {}
-        self.deal_ids: dict[str, int] = {}
         self.rates = list(CurrencyRate.objects.order_by("currency", "-valid_from"))
         self.default_owner_name = default_owner
         self.default_owner: Person | None = None
@@ -227,14 +253,18 @@ class CrmImporter:
         if found is None:
             return
         columns, rows = found
-        for count, (line, row) in enumerate(rows, start=1):
-            if count % 1000 == 0:
-                self.progress(obj, count)
-            self.report.count(table, "read")
-            if row.get(EXTRA):
-                self.report.reject(columns.file, line, "(row)", row[EXTRA])
-                continue
-            yield columns, line, row
+        count = 0
+        self.report.count(table, "read", 0)
+        try:
+            for count, (line, row) in enumerate(rows, start=1):  # noqa: B007
+                if count % 1000 == 0:
+                    self.progress(obj, count)
+                if EXTRA in row:
+                    self.report.reject(columns.file, line, "(row)", row[EXTRA])
+                    continue
+                yield columns, line, row
+        finally:
+            self.report.count(table, "read", count)
         skipped = getattr(
             getattr(self.source, "tables", {}).get(obj), "skipped_footer_lines", 0
         )
@@ -607,52 +637,53 @@ class CrmImporter:
     # Deals -----------------------------------------------------------------
 
     def _opportunities(self) -> None:
+        """Deals are checked row by row, then compared with coachbook's copy in a few statements."""
         self.rejected_deals: set[str] = set()
+        # A hash per deal, not the row: a million deals must not hold a million rows.
         seen: dict[str, tuple[int, int]] = {}
-        batch: list[tuple[Columns, int, dict[str, Any]]] = []
-        for columns, line, row in self._each("opportunity", "opportunities"):
-            if "owner" not in columns.where and self.default_owner is None:
-                raise FileProblem(
-                    Path(columns.file),
-                    "has no owner column (OwnerId), so its deals cannot be given to "
-                    "reps; export it with the owner, or say whose deals they are "
-                    "(--owner on the command line, Owner on the import page)",
-                )
-            try:
-                deal = self._deal(columns, row)
-            except (Rejected, ValueError) as exc:
-                self._reject(columns, line, exc)
-                raw_id = columns.value(row, "id") or ""
-                if raw_id:
-                    try:
-                        self.rejected_deals.add(self._normalise_id(raw_id, "id"))
-                    except Rejected:
-                        pass
-                continue
-            # A hash, not the row: a million deals must not hold a million rows.
-            fingerprint = hash(tuple(sorted((k, str(v)) for k, v in deal.items())))
-            if deal["external_id"] in seen:
-                first_line, first = seen[deal["external_id"]]
-                if first == fingerprint:
-                    self.report.count("opportunities", "duplicate in file")
-                else:
-                    self.report.reject(
-                        columns.file,
-                        line,
-                        columns.where["id"],
-                        f"deal {deal['external_id']} is also on row {first_line} "
-                        "with different values; keep one of the two rows",
+        columns_of = [("line", "int"), *DEAL_FIELDS]
+        with Staging("deal", columns_of, index=["external_id"]) as stage:
+            for columns, line, row in self._each("opportunity", "opportunities"):
+                if "owner" not in columns.where and self.default_owner is None:
+                    raise FileProblem(
+                        Path(columns.file),
+                        "has no owner column (OwnerId), so its deals cannot be given "
+                        "to reps; export it with the owner, or say whose deals they "
+                        "are (--owner on the command line, Owner on the import page)",
                     )
-                continue
-            seen[deal["external_id"]] = (line, fingerprint)
-            batch.append((columns, line, deal))
-            if len(batch) >= BATCH:
-                self._save_deals(batch)
-                batch = []
-        if batch:
-            self._save_deals(batch)
+                try:
+                    deal = self._deal(columns, row)
+                except (Rejected, ValueError) as exc:
+                    self._reject(columns, line, exc)
+                    raw_id = columns.value(row, "id") or ""
+                    if raw_id:
+                        try:
+                            self.rejected_deals.add(self._normalise_id(raw_id, "id"))
+                        except Rejected:
+                            pass
+                    continue
+                deal_id, fingerprint = deal[0], hash(deal)
+                if deal_id in seen:
+                    first_line, first = seen[deal_id]
+                    if first == fingerprint:
+                        self.report.count("opportunities", "duplicate in file")
+                    else:
+                        self.report.reject(
+                            columns.file,
+                            line,
+                            columns.where["id"],
+                            f"deal {deal_id} is also on row {first_line} "
+                            "with different values; keep one of the two rows",
+                        )
+                    continue
+                seen[deal_id] = (line, fingerprint)
+                stage.add((line, *deal))
+            stage.close()
+            if stage.rows:
+                self._merge_deals(stage)
 
-    def _deal(self, columns: Columns, row: dict[str, str]) -> dict[str, Any]:
+    def _deal(self, columns: Columns, row: dict[str, str]) -> tuple[Any, ...]:
+        """The row's values in the order of DEAL_FIELDS."""
         label = columns.value(row, "stage") or ""
         if not label:
             raise Rejected("stage", "is empty; every deal needs its stage")
@@ -669,96 +700,111 @@ class CrmImporter:
             columns, row, close_date or self.as_of
         )
         account_id = self._id(columns, row, "account")
-        return {
-            "external_id": self._id(columns, row, "id"),
-            "name": (columns.value(row, "name") or "")[:300] or "(no name)",
-            "owner": self._owner(columns, row),
-            "account_id": self.accounts.get(account_id) if account_id else None,
-            "stage": stage.name,
-            "stage_position": stage.order,
-            "status": stage.category,
-            "amount": amount,
-            "source_amount": source_amount,
-            "source_currency": source_currency if source_amount is not None else "",
-            "currency": self.currency,
-            "probability": self._percent(columns, row),
-            "close_date": close_date,
-            "created_on": created.date() if created else None,
-            "next_step": columns.value(row, "next_step"),
-            "segment": (columns.value(row, "segment") or "")[:100],
-        }
+        return (
+            self._id(columns, row, "id"),
+            (columns.value(row, "name") or "")[:300] or "(no name)",
+            self._owner(columns, row).pk,
+            self.accounts.get(account_id) if account_id else None,
+            stage.name,
+            stage.order,
+            stage.category,
+            amount,
+            source_amount,
+            source_currency if source_amount is not None else "",
+            self.currency,
+            self._percent(columns, row),
+            close_date,
+            created.date() if created else None,
+            columns.value(row, "next_step"),
+            (columns.value(row, "segment") or "")[:100],
+        )
 
-    def _save_deals(self, batch: list[tuple[Columns, int, dict[str, Any]]]) -> None:
-        existing = Opportunity.objects.in_bulk(
-            [deal["external_id"] for _, _, deal in batch], field_name="external_id"
+    def _merge_deals(self, stage: Staging) -> None:
+        """New deals are added; a deal already here is updated, and if its stage,
+        close date or amount changed since an earlier export, that change is
+        recorded as history dated by this export."""
+        deal, change = Opportunity._meta.db_table, StageChange._meta.db_table
+        as_of = connection.ops.adapt_datefield_value(self.as_of)
+        same_export = f"snapshot:{self.as_of.isoformat()}"
+        moved = " OR ".join(
+            staging.differs(f"o.{name}", f"s.{name}")
+            for name in ("stage", "close_date", "amount")
         )
-        created, changes, updated = [], [], []
-        for _, _, deal in batch:
-            owner = deal.pop("owner")
-            deal["owner_id"] = owner.pk
-            old = existing.get(deal["external_id"])
-            if old is None:
-                created.append(
-                    Opportunity(
-                        source=self.layout.source, snapshot_on=self.as_of, **deal
-                    )
-                )
-                continue
-            if old.snapshot_on and old.snapshot_on > self.as_of:
-                self.report.count("opportunities", "older than the last import, kept")
-                continue
-            moved = (old.stage, old.close_date, old.amount) != (
-                deal["stage"],
-                deal["close_date"],
-                deal["amount"],
+        changed = " OR ".join(
+            [
+                staging.differs(f"{deal}.{name}", f"s.{name}")
+                for name, _ in DEAL_FIELDS
+                if name != "external_id"
+            ]
+            + [staging.differs(f"{deal}.snapshot_on", "%(as_of)s")]
+        )
+        # A deal a later export already updated is left as that export had it.
+        current = "(o.snapshot_on IS NULL OR o.snapshot_on <= %(as_of)s)"
+        params = {"as_of": as_of, "source": self.layout.source, "tag": same_export}
+        joined = f"FROM {stage.name} s JOIN {deal} o ON o.external_id = s.external_id"
+
+        older, updated, unchanged = staging.fetch(
+            f"""
+            SELECT
+              coalesce(sum(CASE WHEN NOT {current} THEN 1 ELSE 0 END), 0),
+              coalesce(sum(CASE WHEN {current} AND ({moved}) THEN 1 ELSE 0 END), 0),
+              coalesce(sum(CASE WHEN {current} AND NOT ({moved}) THEN 1 ELSE 0 END), 0)
+            {joined}
+            """,
+            params,
+        )[0]
+        history = staging.run(
+            f"""
+            INSERT INTO {change}
+                (opportunity_id, from_stage, to_stage, changed_on, amount,
+                 close_date, probability, derived, external_id)
+            SELECT o.id, o.stage, s.stage, %(as_of)s, s.amount, s.close_date,
+                   s.probability, false, %(tag)s
+            {joined}
+            WHERE o.snapshot_on < %(as_of)s AND ({moved})
+            ORDER BY s.line
+            ON CONFLICT DO NOTHING
+            """,
+            params,
+        )
+        settings = ", ".join(f"{name} = s.{name}" for name, _ in DEAL_FIELDS)
+        staging.run(
+            f"""
+            UPDATE {deal} SET {settings},
+                stage_entered_on = CASE
+                    WHEN {deal}.snapshot_on < %(as_of)s AND {deal}.stage <> s.stage
+                    THEN %(as_of)s ELSE {deal}.stage_entered_on END,
+                snapshot_on = %(as_of)s
+            FROM {stage.name} s
+            WHERE {deal}.external_id = s.external_id
+              AND ({deal}.snapshot_on IS NULL OR {deal}.snapshot_on <= %(as_of)s)
+              AND ({changed})
+            """,
+            params,
+        )
+        names = ", ".join(name for name, _ in DEAL_FIELDS)
+        created = staging.run(
+            f"""
+            INSERT INTO {deal}
+                ({names}, source, snapshot_on, amount_is_list_price)
+            SELECT {", ".join(f"s.{name}" for name, _ in DEAL_FIELDS)},
+                   %(source)s, %(as_of)s, false
+            FROM {stage.name} s
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {deal} o WHERE o.external_id = s.external_id
             )
-            if moved and old.snapshot_on and old.snapshot_on < self.as_of:
-                changes.append(
-                    StageChange(
-                        opportunity_id=old.pk,
-                        from_stage=old.stage,
-                        to_stage=deal["stage"],
-                        changed_on=self.as_of,
-                        amount=deal["amount"],
-                        close_date=deal["close_date"],
-                        probability=deal["probability"],
-                        external_id=f"snapshot:{self.as_of.isoformat()}",
-                    )
-                )
-                if old.stage != deal["stage"]:
-                    deal["stage_entered_on"] = self.as_of
-            if (
-                any(getattr(old, k) != v for k, v in deal.items())
-                or old.snapshot_on != self.as_of
-            ):
-                for k, v in deal.items():
-                    setattr(old, k, v)
-                old.snapshot_on = self.as_of
-                updated.append(old)
-                self.report.count("opportunities", "updated" if moved else "unchanged")
-            else:
-                self.report.count("opportunities", "unchanged")
-        Opportunity.objects.bulk_create(created, batch_size=BATCH)
-        self.report.count("opportunities", "created", len(created))
-        if updated:
-            Opportunity.objects.bulk_update(
-                updated,
-                [
-                    *batch[0][2].keys() - {"external_id"},
-                    "snapshot_on",
-                    "stage_entered_on",
-                ],
-                batch_size=BATCH,
+            ORDER BY s.line
+            """,
+            params,
+        )
+        self.report.count("opportunities", "created", created)
+        if older:
+            self.report.count(
+                "opportunities", "older than the last import, kept", older
             )
-        StageChange.objects.bulk_create(
-            changes, batch_size=BATCH, ignore_conflicts=True
-        )
-        self.report.count("history", "from comparing exports", len(changes))
-        self.deal_ids.update(
-            Opportunity.objects.filter(
-                external_id__in=[d["external_id"] for _, _, d in batch]
-            ).values_list("external_id", "pk")
-        )
+        self.report.count("opportunities", "updated", updated)
+        self.report.count("opportunities", "unchanged", unchanged)
+        self.report.count("history", "from comparing exports", history)
 
     # History ---------------------------------------------------------------
 

@@ -28,8 +28,8 @@ TYPES = {
         "int": "bigint",
         "date": "date",
         "moment": "timestamptz",
-        "money": "numeric(14, 2)",
-        "percent": "numeric(5, 2)",
+        "money": "numeric",
+        "percent": "numeric",
     },
     "sqlite": {
         "text": "text",
