@@ -6,6 +6,7 @@ import time
 from io import StringIO
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -103,3 +104,27 @@ def test_sales_ops_import_a_folder_from_the_page_and_watch_it_finish(
     page = client.get(f"/imports/{job.pk}/").content.decode()
     assert "Applied" in page and "50 created" in page
     assert 'value="100"' in page
+
+
+def test_an_upload_that_cannot_be_read_is_listed_with_its_reason(
+    transactional_db, client, settings, tmp_path
+):
+    settings.DATA_DIR = tmp_path
+    ops = Person.objects.create_sales_ops("ops", password="a-long-password-1")
+    client.force_login(ops)
+    workbook = SimpleUploadedFile("Opportunity.csv", b"PK\x03\x04 a workbook")
+    response = client.post("/imports/", {"source": "salesforce", "uploads": [workbook]})
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    deadline = time.monotonic() + 30
+    while job.state in ("waiting", "running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job.refresh_from_db()
+
+    assert job.state == "failed"
+    assert "Opportunity.csv: is an Excel workbook" in job.error
+    assert job.run is not None and job.run.status == "refused"
+    assert job.run.run_by == ops
+    assert job.run.notes == [job.error.removesuffix(". Nothing was imported.")]
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "Excel workbook" in page

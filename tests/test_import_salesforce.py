@@ -7,6 +7,7 @@ database with plain SQL, never from the importer under test.
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 from collections import Counter
 from datetime import date
@@ -195,6 +196,13 @@ def test_a_later_snapshot_records_stage_moves_pushes_and_amount_changes(db, tmp_
         pushed["Id"][:15]
     ]
     assert [d["to_amount"] for d in changes["amounts_changed"]] == [1000.0]
+    printed = io.StringIO()
+    call_command("prep", owner.full_name, "--as-of", "2024-06-14", stdout=printed)
+    lines = printed.getvalue().splitlines()
+    pushed_line = next(line for line in lines if "Close date pushed" in line)
+    assert pushed["Id"][:15] in pushed_line and pushed["CloseDate"] in pushed_line
+    amount_line = next(line for line in lines if "Amount changed" in line)
+    assert pushed["Id"][:15] in amount_line and "→ 1,000" in amount_line
 
     deals = len({r["Id"] for r in data})
     counts = report.counts["opportunities"]
@@ -254,6 +262,10 @@ def test_activity_against_target_shows_in_the_brief(db, tmp_path):
         {"kind": "call", "done": calls, "target": 10, "short_by": max(10 - calls, 0)},
         {"kind": "email", "done": emails, "target": 3, "short_by": max(3 - emails, 0)},
     ]
+    printed = io.StringIO()
+    call_command("prep", owner.full_name, "--as-of", last.isoformat(), stdout=printed)
+    assert f"Calls in the last 7 days: {calls} of 10 a week" in printed.getvalue()
+    assert f"Emails in the last 7 days: {emails} of 3 a week" in printed.getvalue()
 
 
 def test_an_unknown_stage_refuses_the_import_unless_mapped(db, tmp_path):
@@ -356,3 +368,51 @@ def test_the_data_clock_follows_the_newest_export(db):
     run(WORKSHOP, as_of=date(2024, 1, 31))
 
     assert Organisation.current().data_as_of == date(2024, 1, 31)
+
+
+def test_the_command_line_takes_a_zip_and_names_files_it_did_not_read(db, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in sorted(WORKSHOP.iterdir()):
+            z.write(path, f"export/{path.name}")
+        z.writestr("export/Campaign.csv", "Id,Name\n7015g000000AAAA,Spring\n")
+    opportunities = rows(WORKSHOP / "Opportunity.csv")
+    printed = io.StringIO()
+
+    call_command(
+        "import", "salesforce", str(archive), "--as-of", "2024-06-30", stdout=printed
+    )
+
+    assert deal_count([r["Id"] for r in opportunities]) == len(opportunities)
+    run_row = ImportRun.objects.latest("pk")
+    assert run_row.location == str(archive)
+    assert any("Campaign.csv was not read" in note for note in run_row.notes)
+    assert "Campaign.csv was not read" in printed.getvalue()
+
+
+def test_a_file_that_is_not_a_zip_is_refused_by_name(db, tmp_path):
+    fake = tmp_path / "export.zip"
+    fake.write_text("Id,Name\n")
+    with pytest.raises(CommandError, match="export.zip is not a .zip archive"):
+        call_command("import", "salesforce", str(fake))
+
+
+def test_an_unreadable_file_is_kept_in_the_import_list_with_its_reason(db, tmp_path):
+    folder = tmp_path / "workbook"
+    shutil.copytree(WORKSHOP, folder)
+    (folder / "Opportunity.csv").write_bytes(b"PK\x03\x04 not really a workbook")
+
+    with pytest.raises(CommandError, match="Excel workbook"):
+        call_command("import", "salesforce", str(folder))
+
+    run_row = ImportRun.objects.get(source="salesforce")
+    assert run_row.status == ImportRun.Status.REFUSED
+    assert run_row.location == str(folder)
+    assert "Opportunity.csv: is an Excel workbook" in run_row.notes[0]
+    assert len(run_row.checksum) == 64
+    assert (
+        sql("SELECT COUNT(*) FROM crm_opportunity WHERE source = 'salesforce'")[0][0]
+        == 0
+    )

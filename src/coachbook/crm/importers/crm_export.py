@@ -197,6 +197,11 @@ class CrmImporter:
                 "has no deals file; expected "
                 + " or ".join(self.layout.objects["opportunity"].files),
             )
+        for name in getattr(self.source, "unused_files", list)():
+            self.report.notes.append(
+                f"{name} was not read: it is not one of the {self.layout.source.title()} "
+                "files coachbook imports"
+            )
         self._load_known_people()
         if self.default_owner_name:
             self.default_owner = self._person_named(self.default_owner_name)

@@ -16,7 +16,11 @@ from django.db import close_old_connections, connection
 from coachbook.crm.importers.crm_export import CrmImporter, default_as_of
 from coachbook.crm.importers.layouts import LAYOUTS, LayoutProblem
 from coachbook.crm.importers.maven import import_maven
-from coachbook.crm.importers.report import ImportReport, write_rejections
+from coachbook.crm.importers.report import (
+    ImportReport,
+    record_unreadable,
+    write_rejections,
+)
 from coachbook.crm.importers.scorecard import import_activity_targets, import_rates
 from coachbook.crm.importers.sources import FolderSource
 from coachbook.crm.importers.targets import import_targets
@@ -40,18 +44,24 @@ def unpack(upload, folder: Path) -> None:
     """Save an uploaded file in the job's folder; a .zip is opened, flat and safely."""
     name = Path(upload.name).name
     if name.lower().endswith(".zip"):
-        with zipfile.ZipFile(upload) as archive:
-            for member in archive.infolist():
-                if member.is_dir():
-                    continue
-                target = folder / Path(member.filename).name
-                with archive.open(member) as src, open(target, "wb") as out:
-                    while chunk := src.read(1 << 20):
-                        out.write(chunk)
+        unzip(upload, folder)
         return
     with open(folder / name, "wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
+
+
+def unzip(archive_file, folder: Path) -> None:
+    """The archive's files, flat in `folder`: folders inside it are ignored, so no
+    name in it can write outside `folder`."""
+    with zipfile.ZipFile(archive_file) as archive:
+        for member in archive.infolist():
+            if member.is_dir():
+                continue
+            target = folder / Path(member.filename).name
+            with archive.open(member) as src, open(target, "wb") as out:
+                while chunk := src.read(1 << 20):
+                    out.write(chunk)
 
 
 def count_rows(folder: Path) -> int:
@@ -87,7 +97,17 @@ def run_job(job_id: int) -> None:
             ImportJob.State.FAILED,
             f"{message}. Nothing was imported.",
         )
-        job.save(update_fields=["state", "error"])
+        job.run = record_unreadable(
+            job.source,
+            f"upload {job.pk}",
+            sorted(folder.iterdir()),
+            message,
+            job.started_by,
+        )
+        logger.warning(
+            "import job refused job=%s run=%s problem=%s", job.pk, job.run.pk, message
+        )
+        job.save(update_fields=["state", "error", "run"])
     except Exception:  # noqa: BLE001 - the page must say the job stopped, whatever the cause
         logger.exception("import job failed job=%s", job.pk)
         job.state = ImportJob.State.FAILED

@@ -76,6 +76,22 @@ def checksum_of(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def record_unreadable(
+    source: str, location: str, paths: list[Path], problem: str, run_by: Person | None
+) -> ImportRun:
+    """An import stopped by a file it could not read at all: kept in the list of
+    imports with the reason, so the admin's history has every attempt."""
+    files = [p for p in paths if p.is_file()]
+    return ImportRun.objects.create(
+        source=source,
+        location=location,
+        checksum=checksum_of(files) if files else "",
+        status=ImportRun.Status.REFUSED,
+        run_by=run_by,
+        notes=[problem],
+    )
+
+
 class ImportRefused(Exception):
     """Raised inside the import transaction so that nothing is kept."""
 

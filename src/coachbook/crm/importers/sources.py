@@ -31,6 +31,21 @@ class FolderSource:
         path = self.path(obj)
         return path.name if path else self.layout.objects[obj].files[0]
 
+    def unused_files(self) -> list[str]:
+        """Data files (.csv, .tsv, .txt) in the folder that the layout does not read."""
+        known = {
+            name.casefold()
+            for spec in self.layout.objects.values()
+            for name in spec.files
+        }
+        return sorted(
+            path.name
+            for path in self.folder.iterdir()
+            if path.is_file()
+            and path.suffix.lower() in (".csv", ".tsv", ".txt")
+            and path.name.casefold() not in known
+        )
+
     def objects(self) -> list[str]:
         return [obj for obj in self.layout.objects if self.path(obj) is not None]
 

@@ -108,6 +108,13 @@ def print_brief(console: Console, brief: dict) -> None:
             f"Activity: not available: {brief['activity_last_7d_reason']}",
             highlight=False,
         )
+    for kind in brief.get("activity_against_target") or []:
+        short = f", {kind['short_by']} short" if kind["short_by"] else ""
+        console.print(
+            f"{kind['kind'].title()}s in the last 7 days: {kind['done']} of "
+            f"{kind['target']} a week{short}",
+            highlight=False,
+        )
 
     deals = Table(
         title=f"Open deals, highest risk first ({brief['open_deal_count']})",
@@ -131,6 +138,18 @@ def print_brief(console: Console, brief: dict) -> None:
         f"{len(changes['stage_moves'])} moved, {len(changes['won'])} won, {len(changes['lost'])} lost.",
         highlight=False,
     )
+    for d in changes.get("close_dates_pushed", []):
+        console.print(
+            f"  • Close date pushed on {d['date']}: {d['external_id']} {d['name']}, "
+            f"{d['from_date']} → {d['to_date']}",
+            highlight=False,
+        )
+    for d in changes.get("amounts_changed", []):
+        console.print(
+            f"  • Amount changed on {d['date']}: {d['external_id']} {d['name']}, "
+            f"{d['from_amount']:,.0f} → {d['to_amount']:,.0f} {cur}",
+            highlight=False,
+        )
     console.print(f"Open actions from earlier sessions: {len(brief['open_actions'])}")
     for a in brief["open_actions"]:
         console.print(

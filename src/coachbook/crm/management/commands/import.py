@@ -10,7 +10,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from coachbook.crm.importers.crm_export import CrmImporter, default_as_of
 from coachbook.crm.importers.layouts import LAYOUTS, LayoutProblem
 from coachbook.crm.importers.maven import import_maven
-from coachbook.crm.importers.report import print_report, write_rejections
+from coachbook.crm.importers.report import (
+    print_report,
+    record_unreadable,
+    write_rejections,
+)
 from coachbook.crm.importers.scorecard import import_activity_targets, import_rates
 from coachbook.crm.importers.sources import FolderSource
 from coachbook.crm.importers.targets import import_targets
@@ -105,6 +109,14 @@ class Command(CoachbookCommand):
             else:
                 report = self._crm(source, path, console, **options)
         except (FileProblem, LayoutProblem) as exc:
+            if path is not None:
+                record_unreadable(
+                    source,
+                    str(path),
+                    sorted(path.iterdir()) if path.is_dir() else [path],
+                    str(exc),
+                    None,
+                )
             raise CommandError(f"{exc}. Nothing was imported.") from exc
 
         print_report(console, report)
@@ -127,6 +139,25 @@ class Command(CoachbookCommand):
                 "import the good rows now."
             )
 
+    def _unzipped(self, path: Path, layout) -> FolderSource:
+        """The archive's files in a scratch folder, removed when the command ends."""
+        import tempfile
+        import zipfile
+
+        from coachbook.crm.importers.jobs import unzip
+
+        scratch = tempfile.TemporaryDirectory(prefix="coachbook-import-")
+        self._scratch = scratch  # kept until the command object goes
+        try:
+            unzip(path, Path(scratch.name))
+        except zipfile.BadZipFile as exc:
+            raise CommandError(
+                f"{path} is not a .zip archive that can be opened"
+            ) from exc
+        feed = FolderSource(Path(scratch.name), layout)
+        feed.label = str(path)
+        return feed
+
     def _crm(self, source: str, path: Path | None, console, **options):
         layout = LAYOUTS[source]()
         if options.get("live"):
@@ -137,8 +168,12 @@ class Command(CoachbookCommand):
                 feed = live_source(source, since=options.get("since"))
             except ConnectorError as exc:
                 raise CommandError(str(exc)) from exc
+        elif path is not None and path.is_file() and path.suffix.lower() == ".zip":
+            feed = self._unzipped(path, layout)
         elif path is None or not path.is_dir():
-            raise CommandError(f"{path} is not a folder of {source} export files")
+            raise CommandError(
+                f"{path} is not a folder or .zip of {source} export files"
+            )
         else:
             feed = FolderSource(path, layout)
         if options.get("mapping"):
