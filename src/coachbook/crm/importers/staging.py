@@ -11,7 +11,7 @@ transaction and connection, so a killed or failed import leaves nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -169,14 +169,16 @@ class Staging:
         )
 
 
-def run(sql: str, params: Sequence[Any] = ()) -> int:
+def run(sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> int:
     """Run one statement; the number of rows it changed."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
 
-def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+def fetch(
+    sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
