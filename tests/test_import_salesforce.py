@@ -20,9 +20,10 @@ from django.db import connection
 
 from coachbook.coaching.brief import build_brief
 from coachbook.crm.importers.crm_export import CrmImporter
+from coachbook.crm.importers.layouts import LayoutProblem
 from coachbook.crm.importers.layouts import salesforce_any as salesforce
 from coachbook.crm.importers.sources import FolderSource
-from coachbook.crm.models import ActivityTarget, ImportRun
+from coachbook.crm.models import Activity, ActivityTarget, ImportRun
 from coachbook.people.models import Person
 from samples import SAMPLES as SHARED  # noqa: E402
 
@@ -416,3 +417,39 @@ def test_an_unreadable_file_is_kept_in_the_import_list_with_its_reason(db, tmp_p
         sql("SELECT COUNT(*) FROM crm_opportunity WHERE source = 'salesforce'")[0][0]
         == 0
     )
+
+
+def test_an_activity_type_coachbook_does_not_know_is_noted_and_can_be_mapped(
+    db, tmp_path
+):
+    folder = tmp_path / "linkedin"
+    shutil.copytree(WORKSHOP, folder)
+    tasks = rows(folder / "Task.csv")
+    changed = [r for r in tasks if r["Type__c"] == "Prep"]
+    for r in changed:
+        r["Type__c"], r["TaskSubtype"] = "LinkedIn", ""
+    with open(folder / "Task.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(tasks[0]))
+        writer.writeheader()
+        writer.writerows(tasks)
+    emails = sum(1 for r in tasks if r["Type__c"] == "Email")
+
+    report = run(folder)
+
+    assert f"Task.csv: {len(changed)} activities have a type" in " ".join(report.notes)
+    assert f"LinkedIn ({len(changed)})" in " ".join(report.notes)
+    assert report.counts["activities"]["email"] == emails
+
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[kinds]\nLinkedIn = "email"\n')
+    Activity.objects.filter(source="salesforce").delete()
+    layout = salesforce().with_overrides(mapping)
+    mapped = CrmImporter(
+        FolderSource(folder, layout), layout, as_of=date(2024, 6, 30)
+    ).run()
+    assert mapped.counts["activities"]["email"] == emails + len(changed)
+    assert not any("LinkedIn" in note for note in mapped.notes)
+
+    mapping.write_text('[kinds]\nLinkedIn = "social"\n')
+    with pytest.raises(LayoutProblem, match="linkedin must be one of call, email"):
+        salesforce().with_overrides(mapping)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import logging
 import zoneinfo
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 from django.db import connection, transaction
 
 from coachbook.crm.importers import staging
-from coachbook.crm.importers.layouts import Layout, Stage
+from coachbook.crm.importers.layouts import NO_KIND, Layout, Stage
 from coachbook.crm.importers.report import ImportRefused, ImportReport
 from coachbook.crm.importers.staging import Staging
 from coachbook.crm.models import (
@@ -142,6 +143,7 @@ class CrmImporter:
         self.people: dict[str, Person] = {}
         self.accounts: dict[str, int] = {}
         self.rates = list(CurrencyRate.objects.order_by("currency", "-valid_from"))
+        self.unknown_kinds: Counter[tuple[str, str]] = Counter()
         self.default_owner_name = default_owner
         self.default_owner: Person | None = None
 
@@ -227,7 +229,7 @@ class CrmImporter:
         if rows is None:
             return None
         spec = self.layout.objects[obj]
-        name = getattr(self.source, "file_name", lambda o: o)(obj)
+        name = self._file_name(obj)
         first = next(rows, None)
         header = list(first[1]) if first else []
         where, fallbacks = {}, {}
@@ -250,6 +252,9 @@ class CrmImporter:
             yield from rows
 
         return Columns(name, where, fallbacks), all_rows()
+
+    def _file_name(self, obj: str) -> str:
+        return getattr(self.source, "file_name", lambda o: o)(obj)
 
     def _each(
         self, obj: str, table: str
@@ -1010,12 +1015,34 @@ class CrmImporter:
     # Activities ------------------------------------------------------------
 
     def _kind(self, obj: str, row: dict[str, str], default: str) -> str:
-        """The first of the kind columns whose value names a known kind."""
+        """The first of the kind columns whose value names a known kind.
+
+        A value no column explains (a "LinkedIn" task type) leaves the
+        object's own kind, and is counted for a note in the report.
+        """
+        unknown = ""
         for column in self.layout.objects[obj].columns.get("kind", []):
-            kind = self.layout.kinds.get((row.get(column) or "").strip().casefold())
+            value = (row.get(column) or "").strip()
+            kind = self.layout.kinds.get(value.casefold())
             if kind:
                 return kind
+            if value and not unknown and value.casefold() not in NO_KIND:
+                unknown = value
+        if unknown:
+            self.unknown_kinds[(obj, unknown)] += 1
         return default
+
+    def _note_unknown_kinds(self, file: str, obj: str, default: str) -> None:
+        found = [(v, n) for (o, v), n in self.unknown_kinds.most_common() if o == obj]
+        if not found:
+            return
+        listed = ", ".join(f"{value} ({n:,})" for value, n in found[:5])
+        more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+        self.report.notes.append(
+            f"{file}: {sum(n for _, n in found):,} activities have a type coachbook "
+            f"does not know: {listed}{more}. They count as {default}s; to count them "
+            'otherwise, add them under [kinds] in a mapping file (LinkedIn = "email").'
+        )
 
     def _associations(self) -> None:
         """Which deal each activity belongs to, when the CRM keeps that in its own file."""
@@ -1080,6 +1107,7 @@ class CrmImporter:
                 )
             stage.close()
             self._merge_activities(stage)
+        self._note_unknown_kinds(self._file_name(obj), obj, default_kind)
 
     def _merge_activities(self, stage: Staging) -> None:
         if not stage.rows:

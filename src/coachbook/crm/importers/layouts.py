@@ -79,9 +79,14 @@ class Layout:
             if key == "stages":
                 layout.stages.update(_stages(value, str(path)))
             elif key == "kinds":
-                layout.kinds.update(
-                    {str(k).casefold(): str(v) for k, v in value.items()}
-                )
+                kinds = {str(k).casefold(): str(v).casefold() for k, v in value.items()}
+                wrong = sorted(k for k, v in kinds.items() if v not in KINDS)
+                if wrong:
+                    raise LayoutProblem(
+                        f"{path}: under [kinds], {', '.join(wrong)} must be one of "
+                        f"{', '.join(KINDS)}"
+                    )
+                layout.kinds.update(kinds)
             elif key == "options":
                 layout.day_first = bool(value.get("day_first", layout.day_first))
                 layout.decimal_comma = bool(
@@ -164,7 +169,14 @@ ACTIVITY_KINDS = {
     "task": "task",
     "tasks": "task",
     "todo": "task",
+    # Salesforce's own subtypes.
+    "listemail": "email",
+    "list email": "email",
+    "event": "meeting",
 }
+KINDS = ("call", "email", "meeting", "task")
+# Types that say "none of the above": the object's own kind, without a note.
+NO_KIND = frozenset({"other", "none", "-"})
 
 
 def salesforce() -> Layout:
