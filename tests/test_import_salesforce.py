@@ -333,11 +333,22 @@ def test_a_warehouse_sync_copy_reads_with_the_same_layout(db):
 
     # Stage names and time zones are hashed in this sample: every such row is
     # refused with its column named, and the rest is kept.
+    # Every bad field of a row is listed; the account ids are hashed too, and
+    # one probability is over 100 %.
     refused = Counter((r.file, r.field) for r in report.rejected)
     assert refused == {
         ("sf_opportunity_data.csv", "stage_name"): len(opportunities),
+        ("sf_opportunity_data.csv", "account_id"): sum(
+            1
+            for r in opportunities
+            if not (r["account_id"].isalnum() and len(r["account_id"]) in (15, 18))
+        ),
+        ("sf_opportunity_data.csv", "probability"): sum(
+            1 for r in opportunities if float(r["probability"]) > 100
+        ),
         ("sf_user_data.csv", "time_zone_sid_key"): len(users),
     }
+    assert report.counts["sf_opportunity_data"]["rejected"] == len(opportunities)
     event_kinds = Counter(
         {"call": "call", "meeting": "meeting"}.get(r["type"].lower(), "meeting")
         for r in events
@@ -453,3 +464,28 @@ def test_an_activity_type_coachbook_does_not_know_is_noted_and_can_be_mapped(
     mapping.write_text('[kinds]\nLinkedIn = "social"\n')
     with pytest.raises(LayoutProblem, match="linkedin must be one of call, email"):
         salesforce().with_overrides(mapping)
+
+
+def test_every_bad_field_of_a_row_is_listed_and_the_row_counted_once(db, tmp_path):
+    folder = tmp_path / "bad"
+    shutil.copytree(WORKSHOP, folder)
+    data = rows(folder / "Opportunity.csv")
+    data[2]["CloseDate"] = "31/13/2024"
+    data[2]["Amount"] = "a lot"
+    data[2]["StageName"] = "Verbal Commit"
+    with open(folder / "Opportunity.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(data[0]))
+        writer.writeheader()
+        writer.writerows(data)
+
+    report = run(folder, partial=True)
+
+    mine = [r for r in report.rejected if r.file == "Opportunity.csv"]
+    assert [(r.row, r.field) for r in mine] == [
+        (4, "StageName"),
+        (4, "CloseDate"),
+        (4, "Amount"),
+    ]
+    assert "'Verbal Commit' is not in the stage list" in mine[0].reason
+    assert report.counts["Opportunity"]["rejected"] == 1
+    assert deal_count([r["Id"] for r in data]) == len(data) - 1

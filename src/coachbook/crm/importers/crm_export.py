@@ -86,6 +86,43 @@ class Rejected(Exception):
         self.reason = reason
 
 
+class RowRejected(Exception):
+    """Several fields of one row refused, each with its reason."""
+
+    def __init__(self, problems: list[Rejected]) -> None:
+        super().__init__("; ".join(p.reason for p in problems))
+        self.problems = problems
+
+
+class Check:
+    """Every refused field of one row, so the report lists them all at once.
+
+    check = Check()
+    close_date = check(self._date, columns, row, "close_date")  # None if refused
+    ...
+    check.done()  # raises Rejected or RowRejected if anything was refused
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[Rejected] = []
+
+    def __call__(self, read: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return read(*args)
+        except Rejected as exc:
+            self.problems.append(exc)
+            return None
+
+    def refuse(self, field_name: str, reason: str) -> None:
+        self.problems.append(Rejected(field_name, reason))
+
+    def done(self) -> None:
+        if len(self.problems) == 1:
+            raise self.problems[0]
+        if self.problems:
+            raise RowRejected(self.problems)
+
+
 @dataclass
 class Columns:
     """Where each field is in one file: the layout's first candidate the header has."""
@@ -284,8 +321,16 @@ class CrmImporter:
                 "were skipped"
             )
 
-    def _reject(self, columns: Columns, line: int, exc: Rejected | ValueError) -> None:
-        if isinstance(exc, Rejected):
+    def _reject(
+        self, columns: Columns, line: int, exc: Rejected | RowRejected | ValueError
+    ) -> None:
+        if isinstance(exc, RowRejected):
+            for number, problem in enumerate(exc.problems):
+                column = columns.where.get(problem.field, problem.field)
+                self.report.reject(
+                    columns.file, line, column, problem.reason, counted=number == 0
+                )
+        elif isinstance(exc, Rejected):
             # Name the column as the file has it, so the admin finds it.
             column = columns.where.get(exc.field, exc.field)
             self.report.reject(columns.file, line, column, exc.reason)
@@ -663,7 +708,7 @@ class CrmImporter:
                     )
                 try:
                     deal = self._deal(columns, row)
-                except (Rejected, ValueError) as exc:
+                except (Rejected, RowRejected, ValueError) as exc:
                     self._reject(columns, line, exc)
                     raw_id = columns.value(row, "id") or ""
                     if raw_id:
@@ -693,27 +738,34 @@ class CrmImporter:
                 self._merge_deals(stage)
 
     def _deal(self, columns: Columns, row: dict[str, str]) -> tuple[Any, ...]:
-        """The row's values in the order of DEAL_FIELDS."""
+        """The row's values in the order of DEAL_FIELDS; every bad field refused at once."""
+        check = Check()
         label = columns.value(row, "stage") or ""
+        stage = self.layout.stage(label) if label else None
         if not label:
-            raise Rejected("stage", "is empty; every deal needs its stage")
-        stage = self.layout.stage(label)
-        if stage is None:
-            raise Rejected(
+            check.refuse("stage", "is empty; every deal needs its stage")
+        elif stage is None:
+            check.refuse(
                 columns.where["stage"],
                 f"'{label}' is not in the stage list; add it to your mapping file "
                 "with its order and category (open, won or lost)",
             )
-        close_date = self._date(columns, row, "close_date")
-        created = self._when(columns, row, "created")
-        amount, source_amount, source_currency = self._money(
-            columns, row, close_date or self.as_of
-        )
-        account_id = self._id(columns, row, "account")
+        external_id = check(self._id, columns, row, "id")
+        close_date = check(self._date, columns, row, "close_date")
+        created = check(self._when, columns, row, "created")
+        money = check(self._money, columns, row, close_date or self.as_of)
+        account_id = check(self._id, columns, row, "account")
+        probability = check(self._percent, columns, row)
+        # Last, and only for an otherwise good row: an owner the user file
+        # lacks is added to coachbook, which a refused row must not do.
+        owner = None if check.problems else check(self._owner, columns, row)
+        check.done()
+        assert stage is not None and owner is not None
+        amount, source_amount, source_currency = money
         return (
-            self._id(columns, row, "id"),
+            external_id,
             (columns.value(row, "name") or "")[:300] or "(no name)",
-            self._owner(columns, row).pk,
+            owner.pk,
             self.accounts.get(account_id) if account_id else None,
             stage.name,
             stage.order,
@@ -722,7 +774,7 @@ class CrmImporter:
             source_amount,
             source_currency if source_amount is not None else "",
             self.currency,
-            self._percent(columns, row),
+            probability,
             close_date,
             created.date() if created else None,
             columns.value(row, "next_step"),
@@ -837,7 +889,7 @@ class CrmImporter:
                 file = columns.file
                 try:
                     stage.add(self._history_row(columns, line, row))
-                except (Rejected, ValueError) as exc:
+                except (Rejected, RowRejected, ValueError) as exc:
                     # A row of a deal coachbook does not have is refused for
                     # that, whatever else is wrong with it.
                     missing = self._missing_deal(columns, row)
@@ -849,33 +901,40 @@ class CrmImporter:
     def _history_row(
         self, columns: Columns, line: int, row: dict[str, str]
     ) -> tuple[Any, ...]:
-        deal_id = self._id(columns, row, "opportunity")
-        if not deal_id:
-            raise Rejected("opportunity", "is empty; a history row needs its deal")
+        check = Check()
+        deal_id = check(self._id, columns, row, "opportunity")
+        if deal_id == "":
+            check.refuse("opportunity", "is empty; a history row needs its deal")
         label = columns.value(row, "stage") or ""
         stage = self.layout.stage(label)
         if stage is None:
-            raise Rejected(
+            check.refuse(
                 columns.where["stage"],
                 f"'{label}' is not in the stage list; add it to your mapping file",
             )
-        when = self._when(columns, row, "created")
-        if when is None:
-            raise Rejected(
+        refused = len(check.problems)
+        when = check(self._when, columns, row, "created")
+        if when is None and len(check.problems) == refused:  # empty, not unreadable
+            check.refuse(
                 columns.where["created"], "is empty; a history row needs its date"
             )
-        close_date = self._date(columns, row, "close_date")
-        amount, _, _ = self._money(columns, row, close_date or when.date())
+        close_date = check(self._date, columns, row, "close_date")
+        on = close_date or (when.date() if when else self.as_of)
+        money = check(self._money, columns, row, on)
+        probability = check(self._percent, columns, row)
+        history_id = check(self._id, columns, row, "id")
+        check.done()
+        assert stage is not None and when is not None
         return (
             line,
             deal_id,
             stage.name,
             when,
             when.date(),  # the day where it happened, not in UTC
-            amount,
+            money[0],
             close_date,
-            self._percent(columns, row),
-            self._id(columns, row, "id") or f"{deal_id}:{when.isoformat()}",
+            probability,
+            history_id or f"{deal_id}:{when.isoformat()}",
         )
 
     def _unknown_deal(self, deal_id: str) -> str:
@@ -1073,24 +1132,10 @@ class CrmImporter:
         with Staging("activity", columns_of, index=["external_id"]) as stage:
             for columns, line, row in self._each(obj, "activities"):
                 try:
-                    activity_id = self._id(columns, row, "id")
-                    owner = self._owner(columns, row, thing="activity")
-                    when = self._when(columns, row, "when")
-                    if when is None:
-                        raise Rejected(
-                            "/".join(self.layout.objects[obj].columns["when"]),
-                            "is empty; an activity needs its date",
-                        )
-                    # A live source lists every linked deal; the first one counts.
-                    linked = (columns.value(row, "what") or "").split(";")[0].strip()
-                    what = (
-                        self._normalise_id(linked, "what")
-                        if linked
-                        else self.activity_deal.get(activity_id, "")
+                    activity_id, owner, when, what, account, kind = self._activity(
+                        obj, columns, row, default_kind
                     )
-                    account = self._id(columns, row, "account")
-                    kind = self._kind(obj, row, default_kind)
-                except (Rejected, ValueError) as exc:
+                except (Rejected, RowRejected, ValueError) as exc:
                     self._reject(columns, line, exc)
                     continue
                 stage.add(
@@ -1108,6 +1153,38 @@ class CrmImporter:
             stage.close()
             self._merge_activities(stage)
         self._note_unknown_kinds(self._file_name(obj), obj, default_kind)
+
+    def _activity(
+        self, obj: str, columns: Columns, row: dict[str, str], default_kind: str
+    ) -> tuple[str, Person, datetime, str, str, str]:
+        check = Check()
+        activity_id = check(self._id, columns, row, "id")
+        refused = len(check.problems)
+        when = check(self._when, columns, row, "when")
+        if when is None and len(check.problems) == refused:  # empty, not unreadable
+            check.refuse(
+                "/".join(self.layout.objects[obj].columns["when"]),
+                "is empty; an activity needs its date",
+            )
+        # A live source lists every linked deal; the first one counts.
+        linked = (columns.value(row, "what") or "").split(";")[0].strip()
+        what = (
+            check(self._normalise_id, linked, "what")
+            if linked
+            else self.activity_deal.get(activity_id or "", "")
+        )
+        account = check(self._id, columns, row, "account")
+        # Last, and only for an otherwise good row: an owner the user file
+        # lacks is added to coachbook, which a refused row must not do.
+        owner = (
+            None
+            if check.problems
+            else check(self._owner, columns, row, "owner", "activity")
+        )
+        check.done()
+        assert owner is not None and when is not None
+        kind = self._kind(obj, row, default_kind)
+        return activity_id, owner, when, what, account, kind
 
     def _merge_activities(self, stage: Staging) -> None:
         if not stage.rows:

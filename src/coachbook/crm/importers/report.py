@@ -46,9 +46,13 @@ class ImportReport:
     def count(self, table: str, outcome: str, n: int = 1) -> None:
         self.counts.setdefault(table, Counter())[outcome] += n
 
-    def reject(self, file: str, row: int, field_name: str, reason: str) -> None:
+    def reject(
+        self, file: str, row: int, field_name: str, reason: str, *, counted: bool = True
+    ) -> None:
+        """One refused field; `counted` is False for a row's second and later ones."""
         self.rejected.append(Rejection(file, row, field_name, reason))
-        self.count(Path(file).stem, "rejected")
+        if counted:
+            self.count(Path(file).stem, "rejected")
 
     def save_run(self, run_by: Person | None) -> ImportRun:
         self.run = ImportRun.objects.create(
