@@ -489,3 +489,41 @@ def test_every_bad_field_of_a_row_is_listed_and_the_row_counted_once(db, tmp_pat
     assert "'Verbal Commit' is not in the stage list" in mine[0].reason
     assert report.counts["Opportunity"]["rejected"] == 1
     assert deal_count([r["Id"] for r in data]) == len(data) - 1
+
+
+def test_accounts_keep_their_parents_and_a_renamed_account_is_updated(db, tmp_path):
+    folder = tmp_path / "accounts"
+    shutil.copytree(WORKSHOP, folder)
+    accounts = rows(folder / "Account.csv")
+    head, first, second = accounts[0], accounts[1], accounts[2]
+    first["ParentId"] = second["ParentId"] = head["Id"]
+
+    def write() -> None:
+        with open(folder / "Account.csv", "w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(accounts[0]))
+            writer.writeheader()
+            writer.writerows(accounts)
+
+    write()
+    run(folder)
+    children = sql(
+        "SELECT substr(c.external_id, 1, 15) FROM crm_account c "
+        "JOIN crm_account p ON p.id = c.parent_id "
+        "WHERE substr(p.external_id, 1, 15) = %s ORDER BY 1",
+        [head["Id"][:15]],
+    )
+    assert children == sorted([(first["Id"][:15],), (second["Id"][:15],)])
+
+    first["Name"] = "Renamed Holdings"
+    write()
+    report = run(folder)
+    counts = report.counts["accounts"]
+    assert (counts["created"], counts["updated"], counts["unchanged"]) == (
+        0,
+        1,
+        len(accounts) - 1,
+    )
+    assert sql(
+        "SELECT name FROM crm_account WHERE substr(external_id, 1, 15) = %s",
+        [first["Id"][:15]],
+    ) == [("Renamed Holdings",)]

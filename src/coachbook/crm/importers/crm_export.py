@@ -44,6 +44,7 @@ from coachbook.people.models import Organisation, Person, Team
 logger = logging.getLogger(__name__)
 
 BATCH = 2000
+FIELDS_OF_ACCOUNT = ("name", "sector", "employees")
 # Read once: available_timezones() scans the system's zone files on each call.
 ZONES = frozenset(zoneinfo.available_timezones())
 
@@ -640,8 +641,10 @@ class CrmImporter:
     # Accounts --------------------------------------------------------------
 
     def _accounts(self) -> None:
+        """Accounts are checked row by row and written a batch at a time."""
         existing = dict(Account.objects.values_list("external_id", "pk"))
         parents: list[tuple[str, str]] = []
+        batch: dict[str, dict[str, Any]] = {}
         for columns, line, row in self._each("account", "accounts"):
             try:
                 account_id = self._id(columns, row, "id")
@@ -656,6 +659,7 @@ class CrmImporter:
                     "sector": (columns.value(row, "sector") or "")[:100],
                     "employees": int(Decimal(employees)) if employees else None,
                 }
+                parent = self._id(columns, row, "parent")
             except (Rejected, ValueError, ArithmeticError) as exc:
                 self._reject(
                     columns,
@@ -665,29 +669,51 @@ class CrmImporter:
                     else ValueError(str(exc)),
                 )
                 continue
-            if account_id in self.accounts:
+            if account_id in self.accounts or account_id in batch:
                 self.report.count("accounts", "duplicate in file")
                 continue
-            pk = existing.get(account_id)
-            if pk is None:
-                pk = Account.objects.create(external_id=account_id, **values).pk
-                self.report.count("accounts", "created")
-            else:
-                changed = (
-                    Account.objects.filter(pk=pk).exclude(**values).update(**values)
-                )
-                self.report.count("accounts", "updated" if changed else "unchanged")
-            self.accounts[account_id] = pk
-            parent = self._id(columns, row, "parent")
+            batch[account_id] = values
             if parent:
                 parents.append((account_id, parent))
+            if len(batch) >= BATCH:
+                self._save_accounts(batch, existing)
+                batch = {}
+        self._save_accounts(batch, existing)
         all_accounts = {**existing, **self.accounts}
-        for account_id, parent in parents:
-            if parent in all_accounts:
-                Account.objects.filter(pk=all_accounts[account_id]).update(
-                    parent_id=all_accounts[parent]
-                )
+        linked = [
+            Account(pk=all_accounts[account_id], parent_id=all_accounts[parent])
+            for account_id, parent in parents
+            if parent in all_accounts
+        ]
+        Account.objects.bulk_update(linked, ["parent"], batch_size=BATCH)
         self.accounts = all_accounts
+
+    def _save_accounts(
+        self, batch: dict[str, dict[str, Any]], existing: dict[str, int]
+    ) -> None:
+        new = [
+            Account(external_id=account_id, **values)
+            for account_id, values in batch.items()
+            if account_id not in existing
+        ]
+        Account.objects.bulk_create(new, batch_size=BATCH)
+        self.report.count("accounts", "created", len(new))
+        known = {existing[a]: a for a in batch if a in existing}
+        changed = []
+        for current in Account.objects.filter(pk__in=known).only(*FIELDS_OF_ACCOUNT):
+            values = batch[known[current.pk]]
+            if any(getattr(current, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(current, k, v)
+                changed.append(current)
+        Account.objects.bulk_update(changed, list(FIELDS_OF_ACCOUNT), batch_size=BATCH)
+        self.report.count("accounts", "updated", len(changed))
+        self.report.count("accounts", "unchanged", len(known) - len(changed))
+        self.accounts.update(
+            Account.objects.filter(external_id__in=list(batch)).values_list(
+                "external_id", "pk"
+            )
+        )
 
     # Deals -----------------------------------------------------------------
 
