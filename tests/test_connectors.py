@@ -297,8 +297,9 @@ def test_salesforce_logs_in_and_reads_every_object(password_login):
         "/services/data/v59.0/query/",
         "/services/data/v59.0/query/0r8000000000001AAA-2",
         "/services/data/v59.0/query/",
-        "/services/data/v59.0/query/",
-        "/services/data/v59.0/query/",
+        # Tasks and events through queryAll, which also returns archived ones.
+        "/services/data/v59.0/queryAll/",
+        "/services/data/v59.0/queryAll/",
     ]
     assert {c.request.headers["Authorization"] for c in api_calls} == {
         f"Bearer {SF_LOGIN_SESSION}"

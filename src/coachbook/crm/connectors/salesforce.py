@@ -13,6 +13,9 @@ Built on simple-salesforce. Credentials come from the environment, one of:
 
 Each object is one SOQL query with a fixed field list, read with
 ``query_all_iter`` (the library follows ``nextRecordsUrl`` from page to page).
+Task and Event go through queryAll with ``IsDeleted = false``: Salesforce
+archives activities closed more than a year ago, and an ordinary query skips
+them.
 Rows carry exactly those fields, in that order, as text: ``""`` for null,
 ``true``/``false``, plain numbers (``15000``, ``1054.5``), dates as Salesforce
 writes them (``2024-03-31``) and date-times in UTC as ``2024-01-15T10:30:00.000Z``.
@@ -139,6 +142,8 @@ FIELDS: dict[str, list[str]] = {
         "SystemModstamp",
     ],
 }
+# Objects whose old rows Salesforce archives out of an ordinary query.
+ARCHIVED = frozenset({"Task", "Event"})
 DATETIME_FIELDS = frozenset({"CreatedDate", "SystemModstamp", "ActivityDateTime"})
 # Other names an importer may use for the objects (its layout's keys).
 ALIASES = {name.casefold(): name for name in FIELDS} | {"history": "OpportunityHistory"}
@@ -227,8 +232,13 @@ class SalesforceSource:
         """The query sent for the object."""
         name = ALIASES[obj.casefold()]
         query = f"SELECT {', '.join(self.fields(name))} FROM {name}"
+        conditions = []
+        if name in ARCHIVED:
+            conditions.append("IsDeleted = false")
         if self.since is not None:
-            query += f" WHERE SystemModstamp > {soql_datetime(self.since)}"
+            conditions.append(f"SystemModstamp > {soql_datetime(self.since)}")
+        if conditions:
+            query += " WHERE " + " AND ".join(conditions)
         return query
 
     # Reading ------------------------------------------------------------------
@@ -237,7 +247,13 @@ class SalesforceSource:
         with self._plain_errors(f"the {name} records"):
             fields = self.fields(name)
             query = self.soql(name)
-            for record in self._client.query_all_iter(query, timeout=self.timeout):
+            # Salesforce archives activities closed over a year ago; only
+            # queryAll (include_deleted) returns them, deleted ones too, which
+            # the query leaves out itself.
+            records = self._client.query_all_iter(
+                query, include_deleted=name in ARCHIVED, timeout=self.timeout
+            )
+            for record in records:
                 row = {field: _text(field, record.get(field)) for field in fields}
                 stamp = _moment(record.get("SystemModstamp"))
                 if stamp is not None and (
