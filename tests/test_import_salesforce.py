@@ -165,7 +165,7 @@ def test_a_later_snapshot_records_stage_moves_pushes_and_amount_changes(db, tmp_
     shutil.copytree(WORKSHOP, second)
     data = rows(first / "Opportunity.csv")
     fields = list(data[0])
-    moved, pushed = data[0], data[1]
+    moved, pushed, renamed = data[0], data[1], data[2]
     with open(second / "Opportunity.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
@@ -177,6 +177,8 @@ def test_a_later_snapshot_records_stage_moves_pushes_and_amount_changes(db, tmp_
                 y, m, d = map(int, row["CloseDate"].split("-"))
                 row["CloseDate"] = f"{y + 1}-{m:02d}-{d:02d}"
                 row["Amount"] = "1000.00"
+            if row["Id"] == renamed["Id"]:
+                row["Name"] = row["Name"] + " (renewal)"
             writer.writerow(row)
 
     run(first, as_of=date(2024, 6, 7))
@@ -207,9 +209,10 @@ def test_a_later_snapshot_records_stage_moves_pushes_and_amount_changes(db, tmp_
 
     deals = len({r["Id"] for r in data})
     counts = report.counts["opportunities"]
+    # A new name is an update, but not a move: no history row for it.
     assert (counts["updated"], counts["unchanged"], counts["created"]) == (
-        2,
-        deals - 2,
+        3,
+        deals - 3,
         0,
     )
     assert report.counts["history"]["from comparing exports"] == 2

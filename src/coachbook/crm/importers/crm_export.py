@@ -824,14 +824,14 @@ class CrmImporter:
             staging.differs(f"o.{name}", f"s.{name}")
             for name in ("stage", "close_date", "amount")
         )
-        changed = " OR ".join(
-            [
-                staging.differs(f"{deal}.{name}", f"s.{name}")
+
+        def changed(table: str) -> str:
+            return " OR ".join(
+                staging.differs(f"{table}.{name}", f"s.{name}")
                 for name, _ in DEAL_FIELDS
                 if name != "external_id"
-            ]
-            + [staging.differs(f"{deal}.snapshot_on", "%(as_of)s")]
-        )
+            )
+
         # A deal a later export already updated is left as that export had it.
         current = "(o.snapshot_on IS NULL OR o.snapshot_on <= %(as_of)s)"
         params = {"as_of": as_of, "source": self.layout.source, "tag": same_export}
@@ -841,8 +841,8 @@ class CrmImporter:
             f"""
             SELECT
               coalesce(sum(CASE WHEN NOT {current} THEN 1 ELSE 0 END), 0),
-              coalesce(sum(CASE WHEN {current} AND ({moved}) THEN 1 ELSE 0 END), 0),
-              coalesce(sum(CASE WHEN {current} AND NOT ({moved}) THEN 1 ELSE 0 END), 0)
+              coalesce(sum(CASE WHEN {current} AND ({changed("o")}) THEN 1 ELSE 0 END), 0),
+              coalesce(sum(CASE WHEN {current} AND NOT ({changed("o")}) THEN 1 ELSE 0 END), 0)
             {joined}
             """,
             params,
@@ -872,7 +872,8 @@ class CrmImporter:
             FROM {stage.name} s
             WHERE {deal}.external_id = s.external_id
               AND ({deal}.snapshot_on IS NULL OR {deal}.snapshot_on <= %(as_of)s)
-              AND ({changed})
+              AND ({changed(deal)}
+                   OR {staging.differs(f"{deal}.snapshot_on", "%(as_of)s")})
             """,
             params,
         )
