@@ -91,11 +91,7 @@ def test_sales_ops_import_a_folder_from_the_page_and_watch_it_finish(
             },
         )
     assert response.status_code == 302
-    job = ImportJob.objects.get()
-    deadline = time.monotonic() + 30
-    while job.state in ("waiting", "running") and time.monotonic() < deadline:
-        time.sleep(0.2)
-        job.refresh_from_db()
+    job = finished_job()
 
     assert job.state == "done", job.error
     assert job.run.status == "applied"
@@ -104,6 +100,16 @@ def test_sales_ops_import_a_folder_from_the_page_and_watch_it_finish(
     page = client.get(f"/imports/{job.pk}/").content.decode()
     assert "Applied" in page and "50 created" in page
     assert 'value="100"' in page
+
+
+def finished_job() -> ImportJob:
+    """The one import job, once its background thread has finished (30 s at most)."""
+    job = ImportJob.objects.get()
+    deadline = time.monotonic() + 30
+    while job.state in ("waiting", "running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job.refresh_from_db()
+    return job
 
 
 def test_an_upload_that_cannot_be_read_is_listed_with_its_reason(
@@ -115,11 +121,7 @@ def test_an_upload_that_cannot_be_read_is_listed_with_its_reason(
     workbook = SimpleUploadedFile("Opportunity.csv", b"PK\x03\x04 a workbook")
     response = client.post("/imports/", {"source": "salesforce", "uploads": [workbook]})
     assert response.status_code == 302
-    job = ImportJob.objects.get()
-    deadline = time.monotonic() + 30
-    while job.state in ("waiting", "running") and time.monotonic() < deadline:
-        time.sleep(0.2)
-        job.refresh_from_db()
+    job = finished_job()
 
     assert job.state == "failed"
     assert "Opportunity.csv: is an Excel workbook" in job.error
