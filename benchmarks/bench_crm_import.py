@@ -155,6 +155,7 @@ VERSIONED = [
     "src/coachbook/crm/importers/crm_export.py",
     "src/coachbook/crm/importers/layouts.py",
     "src/coachbook/crm/importers/sources.py",
+    "src/coachbook/crm/importers/staging.py",
     "src/coachbook/lib/tables.py",
     "src/coachbook/lib/fields.py",
 ]

@@ -45,6 +45,11 @@ logger = logging.getLogger(__name__)
 
 BATCH = 2000
 FIELDS_OF_ACCOUNT = ("name", "sector", "employees")
+# A history row's columns, in the order the INSERT ... SELECTs below give them.
+CHANGE_COLUMNS = (
+    "opportunity_id, from_stage, to_stage, changed_on, amount, close_date, "
+    "probability, derived, external_id"
+)
 # Read once: available_timezones() scans the system's zone files on each call.
 ZONES = frozenset(zoneinfo.available_timezones())
 
@@ -850,8 +855,7 @@ class CrmImporter:
         history = staging.run(
             f"""
             INSERT INTO {change}
-                (opportunity_id, from_stage, to_stage, changed_on, amount,
-                 close_date, probability, derived, external_id)
+                ({CHANGE_COLUMNS})
             SELECT o.id, o.stage, s.stage, %(as_of)s, s.amount, s.close_date,
                    s.probability, false, %(tag)s
             {joined}
@@ -1011,8 +1015,7 @@ class CrmImporter:
         created = staging.run(
             f"""
             INSERT INTO {change}
-                (opportunity_id, from_stage, to_stage, changed_on, amount,
-                 close_date, probability, derived, external_id)
+                ({CHANGE_COLUMNS})
             SELECT d.id, '', s.to_stage, s.changed_on, s.amount, s.close_date,
                    s.probability, false, s.external_id
             FROM {stage.name} s JOIN {deal} d ON d.external_id = s.deal
