@@ -202,6 +202,8 @@ def test_a_later_snapshot_records_stage_moves_pushes_and_amount_changes(db, tmp_
     printed = io.StringIO()
     call_command("prep", owner.full_name, "--as-of", "2024-06-14", stdout=printed)
     lines = printed.getvalue().splitlines()
+    won_line = next(line for line in lines if "Won on 2024-06-14" in line)
+    assert moved["Id"][:15] in won_line and "→ Closed" in won_line
     pushed_line = next(line for line in lines if "Close date pushed" in line)
     assert pushed["Id"][:15] in pushed_line and pushed["CloseDate"] in pushed_line
     amount_line = next(line for line in lines if "Amount changed" in line)
@@ -333,6 +335,8 @@ def test_a_warehouse_sync_copy_reads_with_the_same_layout(db):
     events = rows(FIVETRAN / "sf_event_data.csv")
 
     report = run(FIVETRAN, partial=True)
+    # A row with several bad fields is one row left out.
+    assert report.rejected_rows == len(opportunities) + len(users)
 
     # Stage names and time zones are hashed in this sample: every such row is
     # refused with its column named, and the rest is kept.

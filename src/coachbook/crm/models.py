@@ -274,6 +274,11 @@ class ImportRun(models.Model):
     def __str__(self) -> str:
         return f"{self.source} import {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
 
+    @property
+    def rejected_rows(self) -> int:
+        """Rows refused: a row with several bad fields is one row."""
+        return len({(r.get("file"), r.get("row")) for r in self.rejected})
+
 
 class ImportJob(models.Model):
     """An import started from the page: it runs in the background and reports progress."""

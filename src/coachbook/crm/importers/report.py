@@ -40,6 +40,11 @@ class ImportReport:
     run: ImportRun | None = None
 
     @property
+    def rejected_rows(self) -> int:
+        """Rows refused: a row with several bad fields is one row."""
+        return len({(r.file, r.row) for r in self.rejected})
+
+    @property
     def applied(self) -> bool:
         return self.partial or not self.rejected
 
@@ -127,7 +132,7 @@ def print_report(console: Console, report: ImportReport) -> None:
         console.print(f"[red]rejected[/red] {rejection}", highlight=False)
     if report.applied and report.rejected:
         console.print(
-            f"[yellow]Import applied without the {len(report.rejected)} rejected rows.[/yellow]"
+            f"[yellow]Import applied without the {report.rejected_rows} rejected rows.[/yellow]"
         )
     elif report.applied:
         console.print("[green]Import applied.[/green]")

@@ -138,6 +138,13 @@ def print_brief(console: Console, brief: dict) -> None:
         f"{len(changes['stage_moves'])} moved, {len(changes['won'])} won, {len(changes['lost'])} lost.",
         highlight=False,
     )
+    for key, said in (("stage_moves", "Stage moved"), ("won", "Won"), ("lost", "Lost")):
+        for d in changes.get(key, []):
+            console.print(
+                f"  • {said} on {d['date']}: {d['external_id']} {d['name']}, "
+                f"{d['from_stage']} → {d['to_stage']}",
+                highlight=False,
+            )
     for d in changes.get("close_dates_pushed", []):
         console.print(
             f"  • Close date pushed on {d['date']}: {d['external_id']} {d['name']}, "

@@ -128,10 +128,10 @@ class Command(CoachbookCommand):
                 / f"{source}-{report.checksum[:12]}.csv",
             )
             console.print(
-                f"{len(report.rejected)} rows were left out; they are listed in {out}."
+                f"{report.rejected_rows} rows were left out; they are listed in {out}."
             )
         elif not report.applied:
-            count = len(report.rejected)
+            count = report.rejected_rows
             raise CommandError(
                 f"{count} row{'s were' if count != 1 else ' was'} rejected, so nothing "
                 "was imported. "
