@@ -58,6 +58,8 @@ def test_the_hubspot_sample_is_refused_whole_with_every_reason(db):
         1 for r in history if r["deal_id"] not in deal_ids
     )
     assert reasons[("engagement_meeting_data.csv", "(owner)")] == len(meetings)
+    history_rows = [r.row for r in report.rejected if r.file == "deal_stage_data.csv"]
+    assert history_rows == sorted(history_rows)
     assert sql("SELECT COUNT(*) FROM crm_opportunity WHERE source = 'hubspot'") == [
         (0,)
     ]

@@ -920,6 +920,7 @@ class CrmImporter:
             ("probability", "percent"),
             ("external_id", "text"),
         ]
+        first_rejection = len(self.report.rejected)
         with Staging("history", columns_of, index=["deal"]) as stage:
             file = ""
             for columns, line, row in self._each("history", "history"):
@@ -934,6 +935,11 @@ class CrmImporter:
             stage.close()
             if stage.rows:
                 self._merge_history(stage, file, columns.where["opportunity"])
+        # Rows refused by the database come after those refused on reading:
+        # list the file's rejections in row order again.
+        self.report.rejected[first_rejection:] = sorted(
+            self.report.rejected[first_rejection:], key=lambda r: r.row
+        )
 
     def _history_row(
         self, columns: Columns, line: int, row: dict[str, str]
@@ -990,13 +996,14 @@ class CrmImporter:
 
     def _merge_history(self, stage: Staging, file: str, deal_column: str) -> None:
         change, deal = StageChange._meta.db_table, Opportunity._meta.db_table
-        for line, deal_id in staging.fetch(
+        unknown = staging.fetch(
             f"""
             SELECT s.line, s.deal FROM {stage.name} s
             WHERE NOT EXISTS (SELECT 1 FROM {deal} d WHERE d.external_id = s.deal)
             ORDER BY s.line
             """
-        ):
+        )
+        for line, deal_id in unknown:
             self.report.reject(file, line, deal_column, self._unknown_deal(deal_id))
         # The deals this file speaks of, for linking below.
         staging.run("DROP TABLE IF EXISTS coachbook_stage_touched")
@@ -1007,10 +1014,7 @@ class CrmImporter:
             JOIN {deal} d ON d.external_id = s.deal
             """
         )
-        (matched,) = staging.fetch(
-            f"SELECT count(*) FROM {stage.name} s "
-            f"JOIN {deal} d ON d.external_id = s.deal"
-        )[0]
+        matched = stage.rows - len(unknown)
         # In time order, so rows of one day keep the order they happened in.
         created = staging.run(
             f"""
