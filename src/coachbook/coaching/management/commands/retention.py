@@ -84,12 +84,15 @@ class Command(CoachbookCommand):
         elif outcome.export is None:
             console.print("Nothing was removed.", highlight=False)
         else:
-            console.print(
-                f"Removed {len(plan.remove)} record(s) and their sessions. Exported to "
-                f"{outcome.export.folder}; manifest {outcome.export.manifest.name} "
-                f"(SHA-256 {outcome.export.manifest_sha256}).",
-                highlight=False,
-            )
+            # One fact a line, unwrapped: a path or a checksum broken across
+            # lines cannot be copied.
+            for line in (
+                f"Removed {len(plan.remove)} record(s) and their sessions.",
+                f"Exported to {outcome.export.folder}",
+                f"Manifest {outcome.export.manifest.name}",
+                f"SHA-256 {outcome.export.manifest_sha256}",
+            ):
+                console.print(line, highlight=False, soft_wrap=True)
 
 
 def print_plan(console, plan: Plan, dry_run: bool) -> None:
