@@ -21,11 +21,16 @@ DuckDB's read_csv of the same files is the ceiling: count(*) per file, and
 CREATE TABLE AS per file into a DuckDB database file. The target is the
 importer on PostgreSQL at a third of DuckDB's rate at least, with peak memory
 under 1 GB.
+
+When PostgreSQL is measured, so is its own COPY of each file into a bare
+table (all columns text, no checks, no index): a floor under the work of any
+importer that writes to PostgreSQL, printed beside the DuckDB ceiling.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import os
@@ -253,6 +258,66 @@ def child_duckdb(folder: Path) -> None:
     print(json.dumps(figures))
 
 
+def postgres_copy_floor(folder: Path, info: dict, pg_url: str) -> float:
+    """PostgreSQL's own COPY of each file into a bare table: no checks, no index.
+
+    Any importer that writes to PostgreSQL does at least this much work, so
+    its rate bounds what an importer with checks, indexes and references can
+    reach on this machine.
+    """
+    figures = json.loads(run_child(["--child-pg-copy", str(folder), "--pg", pg_url]))
+    print(
+        f"\nPostgreSQL {figures.pop('version')} COPY into a bare table, the same files:"
+    )
+    total_rows, total_seconds = 0, 0.0
+    for name, (rows, took) in figures.items():
+        assert rows == info["rows"][name], f"COPY read {rows} rows of {name}"
+        total_rows, total_seconds = total_rows + rows, total_seconds + took
+        print(
+            f"  {name:<26} {rows:>12,} rows {took:8.2f} s {rows / took:>12,.0f} rows/s"
+        )
+    rate = total_rows / total_seconds
+    print(
+        f"  {'all files':<26} {total_rows:>12,} rows {total_seconds:8.2f} s {rate:>12,.0f} rows/s"
+    )
+    return rate
+
+
+def child_pg_copy(folder: Path, pg_url: str) -> None:
+    import psycopg
+
+    info = json.loads((folder / "generated.json").read_text())
+    name = f"coachbook_bench_copy_{os.getpid()}"
+    admin = f"{pg_url.rstrip('/')}/postgres"
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        con.execute(f'CREATE DATABASE "{name}"')
+    figures: dict = {}
+    try:
+        with psycopg.connect(f"{pg_url.rstrip('/')}/{name}") as con:
+            figures["version"] = con.execute("SHOW server_version").fetchone()[0]
+            for n, file_name in enumerate(info["rows"]):
+                path = folder / file_name
+                with open(path, newline="", encoding="utf-8-sig") as text:
+                    header = next(csv.reader(text))
+                columns = ", ".join(f"c{i} text" for i in range(len(header)))
+                began = time.perf_counter()
+                con.execute(f"CREATE TABLE t{n} ({columns})")
+                with con.cursor() as cur, open(path, "rb") as raw:
+                    with cur.copy(
+                        f"COPY t{n} FROM STDIN (FORMAT csv, HEADER true)"
+                    ) as copy:
+                        while chunk := raw.read(1 << 20):
+                            copy.write(chunk)
+                    con.commit()
+                    rows = cur.execute(f"SELECT count(*) FROM t{n}").fetchone()[0]
+                figures[file_name] = (rows, time.perf_counter() - began)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(json.dumps(figures))
+
+
 def run_child(
     args: list[str], env: dict[str, str] | None = None, timeout: float | None = None
 ) -> str:
@@ -369,6 +434,7 @@ def main() -> None:
     parser.add_argument("--child-generate", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-duckdb", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-import", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-pg-copy", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--as-of", type=date.fromisoformat, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -380,6 +446,8 @@ def main() -> None:
         return child_migrate()
     if args.child_import:
         return child_import(args.child_import, args.as_of)
+    if args.child_pg_copy:
+        return child_pg_copy(args.child_pg_copy, args.pg)
 
     vendors = [v.strip() for v in args.databases.split(",") if v.strip()]
     scratch = Path(tempfile.mkdtemp(prefix="coachbook-crm-bench-"))
@@ -393,6 +461,11 @@ def main() -> None:
         info = generate(folder, args.scale)
         describe(folder, info)
         ceiling = {} if args.no_duckdb else duckdb_ceiling(folder, info)
+        copy_floor = (
+            postgres_copy_floor(folder, info, args.pg)
+            if "postgresql" in vendors
+            else None
+        )
         results = {}
         for vendor in vendors:
             figures = import_on(vendor, folder, scratch, args.pg, args.timeout)
@@ -401,6 +474,13 @@ def main() -> None:
                 results[vendor] = figures
 
         print("\nsummary")
+        if copy_floor is not None:
+            for label, duck in ceiling.items():
+                print(
+                    f"  PostgreSQL bare COPY / DuckDB {label}: {copy_floor:,.0f} / "
+                    f"{duck:,.0f} = {copy_floor / duck:.4f} (no checks, no index: "
+                    "no importer writing to PostgreSQL here goes faster)"
+                )
         for vendor, figures in results.items():
             rate = figures["rows"] / figures["seconds"]
             for label, duck in ceiling.items():
