@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coachbook.lib.fields import (
@@ -820,3 +820,64 @@ def test_the_probability_of_1000_in_the_fivetran_seeds_is_refused():
         ("sf_opportunity_data.csv", 2, "006q000000HddohAAB", reason),
         ("sf_opportunity_history_data.csv", 2, "006q000000HddohAAB", reason),
     ]
+
+
+# The quick readers for the common forms must agree with the general ones. ---
+
+from coachbook.lib import fields as _fields  # noqa: E402
+
+
+def _outcome(read, *args, **kwargs):
+    try:
+        return ("value", read(*args, **kwargs))
+    except ValueError as exc:
+        return ("refused", str(exc))
+
+
+def _same_value(a, b) -> bool:
+    # Equal moments in the same zone: equal and with the same offset.
+    if a[0] == b[0] == "value" and isinstance(a[1], datetime):
+        return a[1] == b[1] and a[1].utcoffset() == b[1].utcoffset()
+    return a == b
+
+
+ISO_PARTS = st.tuples(
+    st.integers(0, 10000).map(lambda y: f"{y:04d}"),
+    st.integers(0, 13).map(lambda m: f"{m:02d}"),
+    st.integers(0, 32).map(lambda d: f"{d:02d}"),
+    st.sampled_from(["T", " ", "t", "  "]),
+    st.integers(0, 25).map(lambda h: f"{h:02d}"),
+    st.integers(0, 61).map(lambda m: f"{m:02d}"),
+    st.integers(0, 61).map(lambda s: f"{s:02d}"),
+    st.sampled_from(["", ".000", ".5", ".123456", ".1234567", ",250"]),
+    st.sampled_from(
+        ["", "Z", "+00:00", "+0000", "-05:00", "+0530", "+14:00", "+15:00", "-23:59"]
+    ),
+)
+
+
+@settings(max_examples=500)
+@given(ISO_PARTS, st.sampled_from([UTC, ZoneInfo("America/New_York")]))
+def test_quick_date_time_reading_agrees_with_the_general_reader(parts, zone):
+    year, month, day, sep, hour, minute, second, fraction, offset = parts
+    text = f"{year}-{month}-{day}{sep}{hour}:{minute}:{second}{fraction}{offset}"
+    quick = _outcome(_fields.parse_datetime, text, zone=zone)
+    general = _outcome(_fields._general_datetime, text, False, zone)
+    assert _same_value(quick, general), text
+    day_only = f"{year}-{month}-{day}"
+    assert _outcome(_fields.parse_date, day_only) == _outcome(
+        _fields._general_date, day_only, False
+    )
+
+
+@settings(max_examples=300)
+@given(
+    st.integers(0, 10**12),
+    st.sampled_from(["", ".", ".0", ".5", ".05", ".005", ".125", ".995", ".12345"]),
+    st.sampled_from(["USD", "eur", " GBP "]),
+)
+def test_quick_amount_reading_agrees_with_the_general_reader(whole, fraction, code):
+    text = f"{whole}{fraction}"
+    quick = _outcome(_fields.parse_money, text, default_currency=code)
+    general = _outcome(_fields._general_money, text, text, code, False)
+    assert quick == general, text

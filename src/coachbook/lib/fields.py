@@ -232,6 +232,17 @@ def _zone(text: str, written: str | None) -> tzinfo | None:
     return timezone(-offset if written[0] == "-" else offset)
 
 
+# The form nearly every export writes, which the standard library reads far
+# faster than the general parser: 2024-01-22, 2024-01-22T16:14:25.000Z,
+# 2024-01-22 16:14:25+00:00. Anything else, or anything the fast reader finds
+# wrong, goes the general way, which gives the message.
+_PLAIN_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PLAIN_ISO_MOMENT = re.compile(
+    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{3}|\.\d{6})?"
+    r"(?:Z|[+-](?:0\d|1[0-4]):?[0-5]\d)?"
+)
+
+
 def parse_date(text: str, *, day_first: bool = False) -> date | None:
     """A calendar date: 2024-01-22, 1/22/2024, 1/22/24, 31.12.2024, 22 Jan 2024.
 
@@ -240,6 +251,15 @@ def parse_date(text: str, *, day_first: bool = False) -> date | None:
     1969–1999. A date-time gives its date as written, in its own zone, with no
     conversion: 2024-01-22T23:30:00-0800 is 22 January.
     """
+    if _PLAIN_ISO_DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass  # 2024-02-30: the general parser says why
+    return _general_date(text, day_first)
+
+
+def _general_date(text: str, day_first: bool) -> date | None:
     found = _read(text, day_first)
     if found is None:
         return None
@@ -261,6 +281,20 @@ def parse_datetime(
     daylight saving, a clock time that happens twice is taken the first time,
     and one the clock skips is kept as written (zoneinfo's rule, fold=0).
     """
+    if len(text) >= 19 and text[10] in "T " and _PLAIN_ISO_MOMENT.fullmatch(text):
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            pass  # 2024-01-22T25:00:00: the general parser says why
+        else:
+            offset = moment.utcoffset()
+            if offset is None:
+                return moment.replace(tzinfo=zone)
+            return moment.replace(tzinfo=UTC) if not offset else moment
+    return _general_datetime(text, day_first, zone)
+
+
+def _general_datetime(text: str, day_first: bool, zone: tzinfo) -> datetime | None:
     found = _read(text, day_first)
     if found is None:
         return None
@@ -387,6 +421,8 @@ _AMOUNT = re.compile(
     r"(?P<number>\d(?:[\d.,'\u2019\s]*\d)?|[.,]\d+)"
     r"(?P<trail>[^\d]*)"
 )
+# 83000.00 or 1200: no symbol, sign or grouping, a point for decimals.
+_PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d+)?")
 _SCIENTIFIC = re.compile(r"[-+]?\d+(?:[.,]\d+)?[eE][-+]?\d+")
 CENT = Decimal("0.01")
 AMOUNT_EXAMPLES = "1234.50, $1,234.50, EUR 1.234,50 or (1,234.00)"
@@ -410,6 +446,17 @@ def parse_money(
     value = text.strip()
     if not value:
         return None
+    if not decimal_comma and _PLAIN_AMOUNT.fullmatch(value):
+        return (
+            Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP),
+            default_currency.strip().upper(),
+        )
+    return _general_money(text, value, default_currency, decimal_comma)
+
+
+def _general_money(
+    text: str, value: str, default_currency: str, decimal_comma: bool
+) -> tuple[Decimal, str]:
     if _SCIENTIFIC.fullmatch(value):
         raise ValueError(
             f"'{text}' is written in scientific notation, as a spreadsheet shows "
@@ -584,18 +631,25 @@ _CASE_BITS = str.maketrans(
 )
 
 
+# Each chunk's five case bits, as translate() writes them ("01001"), to its
+# suffix letter. The bits read backwards are the letter's number in binary.
+_SUFFIX_OF_BITS = {
+    bits: _ID_SUFFIX_CHARS[int(bits[::-1], 2)]
+    for bits in (format(n, "05b") for n in range(32))
+}
+
+
 def _id_suffix(id15: str) -> str:
     """Salesforce's case-safe suffix: one letter per 5 characters.
 
     In each chunk, bit i is set when character i is an upper-case A–Z; the
-    5-bit number picks a character from A–Z then 0–5. (The chunk's bits,
-    read backwards, are that number written in binary.)
+    5-bit number picks a character from A–Z then 0–5.
     """
     bits = id15.translate(_CASE_BITS)
     return (
-        _ID_SUFFIX_CHARS[int(bits[4::-1], 2)]
-        + _ID_SUFFIX_CHARS[int(bits[9:4:-1], 2)]
-        + _ID_SUFFIX_CHARS[int(bits[14:9:-1], 2)]
+        _SUFFIX_OF_BITS[bits[:5]]
+        + _SUFFIX_OF_BITS[bits[5:10]]
+        + _SUFFIX_OF_BITS[bits[10:15]]
     )
 
 
