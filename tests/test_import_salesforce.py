@@ -10,7 +10,7 @@ import csv
 import io
 import shutil
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -156,6 +156,67 @@ def test_us_two_digit_dates_and_the_stage_history_import(db):
     # Deals with 2-3 history rows keep them in order, each from the stage before.
     multi = Counter(r["OpportunityId"] for r in history)
     assert sum(1 for n in multi.values() if n > 1) == 11
+
+
+def in_time_order(history: list[dict[str, str]]) -> list[dict[str, str]]:
+    # The Power BI sample writes 02/23/26 08:55 PM; rows of one moment keep file order.
+    return sorted(
+        history, key=lambda r: datetime.strptime(r["CreatedDate"], "%m/%d/%y %I:%M %p")
+    )
+
+
+def expected_earlier_stages(history: list[dict[str, str]]) -> dict[str, str]:
+    """Each history row's earlier stage: the row before it in time, of the same deal."""
+    last: dict[str, str] = {}
+    earlier = {}
+    for row in in_time_order(history):
+        earlier[row["Id"][:15]] = last.get(row["OpportunityId"], "")
+        last[row["OpportunityId"]] = row["StageName"]
+    return earlier
+
+
+def earlier_stages_in_coachbook() -> dict[str, str]:
+    return dict(
+        sql(
+            "SELECT substr(external_id, 1, 15), from_stage FROM crm_stagechange "
+            "WHERE external_id LIKE '008%%'"
+        )
+    )
+
+
+def test_each_history_row_records_the_stage_before_it(db, tmp_path):
+    history = rows(POWERBI / "OpportunityHistory.csv")
+    expected = expected_earlier_stages(history)
+    assert sum(1 for stage in expected.values() if stage) == 12  # 11 deals move
+
+    assert run(POWERBI, default_owner="Example Owner").applied
+    assert earlier_stages_in_coachbook() == expected
+
+
+def test_history_split_over_two_imports_links_like_one(db, tmp_path):
+    """The second import's rows follow the first import's, deal by deal."""
+    history = rows(POWERBI / "OpportunityHistory.csv")
+    # Every deal's first row in time, then the rows that came after.
+    seen: set[str] = set()
+    earliest, later = [], []
+    for row in in_time_order(history):
+        (later if row["OpportunityId"] in seen else earliest).append(row)
+        seen.add(row["OpportunityId"])
+    for name, part in (("first", earliest), ("second", later)):
+        shutil.copytree(POWERBI, tmp_path / name)
+        path = tmp_path / name / "OpportunityHistory.csv"
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=list(history[0]))
+            writer.writeheader()
+            writer.writerows(part)
+
+    assert run(tmp_path / "first", default_owner="Example Owner").applied
+    assert set(earlier_stages_in_coachbook().values()) == {""}
+    report = run(tmp_path / "second", default_owner="Example Owner")
+
+    assert report.applied, report.rejected
+    assert report.counts["history"]["created"] == len(later) == 12
+    assert earlier_stages_in_coachbook() == expected_earlier_stages(history)
 
 
 def test_a_later_snapshot_records_stage_moves_pushes_and_amount_changes(db, tmp_path):

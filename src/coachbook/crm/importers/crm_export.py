@@ -153,6 +153,9 @@ class Columns:
         candidates = self._candidates.get(name)
         if candidates is None:
             return None
+        if len(candidates) == 1:
+            value = row.get(candidates[0])
+            return value.strip() if value else ""
         for candidate in candidates:
             value = row.get(candidate)
             if value and (value := value.strip()):
@@ -201,6 +204,8 @@ class CrmImporter:
                     # the server keeps no queue of millions of pending checks.
                     with connection.cursor() as cursor:
                         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                        # The merges sort whole files; in memory, not on disk.
+                        cursor.execute("SET LOCAL work_mem = '64MB'")
                 self._import()
                 if self.report.rejected and not self.partial:
                     raise ImportRefused(self.report)
@@ -1016,11 +1021,18 @@ class CrmImporter:
         )
         matched = stage.rows - len(unknown)
         # In time order, so rows of one day keep the order they happened in.
+        # Each row's earlier stage is the file's row before it; _link_history
+        # then corrects only the rows that history from elsewhere (an earlier
+        # import, a snapshot) comes between, so a first import rewrites nothing.
         created = staging.run(
             f"""
             INSERT INTO {change}
                 ({CHANGE_COLUMNS})
-            SELECT d.id, '', s.to_stage, s.changed_on, s.amount, s.close_date,
+            SELECT d.id,
+                   coalesce(lag(s.to_stage) OVER (
+                       PARTITION BY s.deal ORDER BY s.changed_on, s.changed_at, s.line
+                   ), ''),
+                   s.to_stage, s.changed_on, s.amount, s.close_date,
                    s.probability, false, s.external_id
             FROM {stage.name} s JOIN {deal} d ON d.external_id = s.deal
             WHERE true
