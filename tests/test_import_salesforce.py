@@ -395,9 +395,12 @@ def test_a_warehouse_sync_copy_reads_with_the_same_layout(db):
     tasks = rows(FIVETRAN / "sf_task_data.csv")
     events = rows(FIVETRAN / "sf_event_data.csv")
 
+    versions = rows(FIVETRAN / "sf_opportunity_history_data.csv")
+
     report = run(FIVETRAN, partial=True)
-    # A row with several bad fields is one row left out.
-    assert report.rejected_rows == len(opportunities) + len(users)
+    # A row with several bad fields is one row left out; the history of a
+    # refused deal is left out too.
+    assert report.rejected_rows == len(opportunities) + len(users) + len(versions)
 
     # Stage names and time zones are hashed in this sample: every such row is
     # refused with its column named, and the rest is kept.
@@ -415,6 +418,7 @@ def test_a_warehouse_sync_copy_reads_with_the_same_layout(db):
             1 for r in opportunities if float(r["probability"]) > 100
         ),
         ("sf_user_data.csv", "time_zone_sid_key"): len(users),
+        ("sf_opportunity_history_data.csv", "id"): len(versions),
     }
     assert report.counts["sf_opportunity_data"]["rejected"] == len(opportunities)
     event_kinds = Counter(
@@ -429,6 +433,74 @@ def test_a_warehouse_sync_copy_reads_with_the_same_layout(db):
     assert sum(stored.values()) == len(tasks) + len(events)
     assert stored.get("call", 0) >= event_kinds["call"]
     assert stored.get("meeting", 0) == event_kinds["meeting"]
+
+
+def test_a_history_mode_sync_is_read_as_each_deals_history(db):
+    """sf_opportunity_history_data.csv: every version of a deal since a day."""
+    opportunities = {r["id"] for r in rows(FIVETRAN / "sf_opportunity_data.csv")}
+    versions = rows(FIVETRAN / "sf_opportunity_history_data.csv")
+
+    report = run(FIVETRAN, partial=True)
+
+    assert report.counts["history"]["read"] == len(versions) == 10
+    refused = [
+        (r.row, r.field, r.reason)
+        for r in report.rejected
+        if r.file == "sf_opportunity_history_data.csv"
+    ]
+    # Every deal of the sample is refused for its hashed stage, so is its history.
+    assert refused == [
+        (
+            line,
+            "id",
+            f"deal {v['id']} was refused above, so its history is left out"
+            if v["id"] in opportunities
+            else f"deal {v['id']} is not in the deals file or coachbook",
+        )
+        for line, v in enumerate(versions, start=2)
+    ]
+    assert "sf_opportunity_history_data.csv" not in " ".join(report.notes)
+
+
+def test_history_mode_versions_become_stage_moves_and_amount_changes(db, tmp_path):
+    folder = tmp_path / "sync"
+    folder.mkdir()
+    for name in ("Opportunity.csv", "Account.csv"):
+        shutil.copy(POWERBI / name, folder / name)
+    deal = rows(POWERBI / "Opportunity.csv")[0]["Id"]
+    written = [
+        ("Prospecting", "1000", "2025-01-06 00:00:00", "2025-03-31 00:00:00"),
+        ("Prospecting", "1500", "2025-02-03 10:15:00", "2025-03-31 00:00:00"),
+        ("Closed Won", "1500", "2025-03-02 16:40:00", "2025-03-02 00:00:00"),
+    ]
+    with open(folder / "sf_opportunity_history_data.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            ["_fivetran_active", "_fivetran_start", "_fivetran_end", "id",
+             "stage_name", "amount", "close_date", "probability"]
+        )  # fmt: skip
+        ends = [start for _, _, start, _ in written[1:]] + ["9999-12-31 23:59:59"]
+        for (stage, amount, start, close), end in zip(written, ends, strict=True):
+            writer.writerow(
+                [str(end.startswith("9999")).lower(), start, end, deal, stage,
+                 amount, close, "10"]
+            )  # fmt: skip
+
+    report = run(folder, default_owner="Example Owner")
+
+    assert report.applied, report.rejected
+    assert report.counts["history"]["created"] == 3
+    assert sql(
+        "SELECT c.from_stage, c.to_stage, c.changed_on, c.amount, c.close_date "
+        "FROM crm_stagechange c JOIN crm_opportunity o ON o.id = c.opportunity_id "
+        "WHERE o.external_id LIKE %s AND c.external_id <> '' "
+        "AND c.external_id NOT LIKE 'snapshot:%%' ORDER BY c.changed_on",
+        [deal[:15] + "%"],
+    ) == [
+        ("", "Prospecting", date(2025, 1, 6), 1000, date(2025, 3, 31)),
+        ("Prospecting", "Prospecting", date(2025, 2, 3), 1500, date(2025, 3, 31)),
+        ("Prospecting", "Closed Won", date(2025, 3, 2), 1500, date(2025, 3, 2)),
+    ]
 
 
 def test_an_export_without_owners_is_refused_once_with_what_to_do(db):

@@ -266,7 +266,8 @@ class CrmImporter:
         self._crm_teams()
         self._accounts()
         self._opportunities()
-        self._history()
+        for obj in ("history", "history_versions"):
+            self._history(obj)
         self._baselines()
         self._associations()
         for obj, kind in self.layout.activity_objects.items():
@@ -912,7 +913,7 @@ class CrmImporter:
 
     # History ---------------------------------------------------------------
 
-    def _history(self) -> None:
+    def _history(self, obj: str) -> None:
         """History rows are checked one by one, then written and linked in a few statements."""
         columns_of = [
             ("line", "int"),
@@ -928,7 +929,7 @@ class CrmImporter:
         first_rejection = len(self.report.rejected)
         with Staging("history", columns_of, index=["deal"]) as stage:
             file = ""
-            for columns, line, row in self._each("history", "history"):
+            for columns, line, row in self._each(obj, "history"):
                 file = columns.file
                 try:
                     stage.add(self._history_row(columns, line, row))

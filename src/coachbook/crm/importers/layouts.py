@@ -466,6 +466,21 @@ def salesforce_any() -> Layout:
             spec.columns[field_name] = candidates + [
                 snake(c) for c in candidates if snake(c) not in candidates
             ]
+    # A warehouse sync in history mode keeps every version of each deal: a
+    # row per change, valid from _fivetran_start. Each version is read as a
+    # history row of the deal in `id`, dated when it began.
+    layout.objects["history_versions"] = ObjectLayout(
+        files=["sf_opportunity_history_data.csv"],
+        columns={
+            "opportunity": ["id"],
+            "stage": ["stage_name"],
+            "amount": ["amount"],
+            "close_date": ["close_date"],
+            "probability": ["probability"],
+            "created": ["_fivetran_start"],
+        },
+        required=["opportunity", "stage", "created"],
+    )
     return layout
 
 
