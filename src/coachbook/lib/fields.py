@@ -25,6 +25,7 @@ __all__ = [
     "parse_money",
     "parse_percent",
     "salesforce_id",
+    "salesforce_reference",
 ]
 
 # Dates and times ------------------------------------------------------------
@@ -653,7 +654,6 @@ def _id_suffix(id15: str) -> str:
     )
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def salesforce_id(text: str) -> str:
     """The 18-character case-safe form of a 15- or 18-character Salesforce id.
 
@@ -681,3 +681,9 @@ def salesforce_id(text: str) -> str:
             "Salesforce"
         )
     return value[:15] + expected
+
+
+# The same, remembering recent answers: for the ids a file names again and
+# again (owners, accounts, deals), not for each row's own id, which would
+# only push the others out.
+salesforce_reference = functools.lru_cache(maxsize=1 << 18)(salesforce_id)

@@ -366,8 +366,9 @@ class CrmImporter:
     def _normalise_id(self, value: str, name: str) -> str:
         if self.layout.source != "salesforce":
             return value
+        read = fields.salesforce_id if name == "id" else fields.salesforce_reference
         try:
-            return fields.salesforce_id(value)
+            return read(value)
         except ValueError as exc:
             raise Rejected(name, str(exc)) from exc
 
