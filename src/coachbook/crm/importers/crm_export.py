@@ -24,16 +24,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from coachbook.crm.importers import staging
 from coachbook.crm.importers.layouts import NO_KIND, Layout, Stage
-from coachbook.crm.importers.report import ImportRefused, ImportReport
+from coachbook.crm.importers.report import (
+    ImportFailed,
+    ImportRefused,
+    ImportReport,
+    database_failure,
+)
 from coachbook.crm.importers.staging import Staging
 from coachbook.crm.models import (
     Account,
     Activity,
     CurrencyRate,
+    ImportRun,
     Opportunity,
     StageChange,
 )
@@ -209,6 +215,8 @@ class CrmImporter:
                 self._import()
                 if self.report.rejected and not self.partial:
                     raise ImportRefused(self.report)
+        except DatabaseError as exc:
+            raise self._failed(exc) from exc
         except ImportRefused:
             logger.warning(
                 "import refused source=%s location=%s rejected=%d run_by=%s",
@@ -233,6 +241,32 @@ class CrmImporter:
         self.report.partial = self.partial
         self.report.save_run(self.run_by)
         return self.report
+
+    def _failed(self, exc: DatabaseError) -> ImportFailed:
+        """The database stopped the import, and rolled all of it back."""
+        logger.error(
+            "import failed source=%s location=%s error=%s run_by=%s",
+            self.layout.source,
+            self.source.label,
+            " ".join(str(exc).split())[:300],
+            self.run_by.pk if self.run_by else None,
+        )
+        message = database_failure(exc)
+        run = None
+        try:
+            with transaction.atomic():
+                run = ImportRun.objects.create(
+                    source=self.layout.source,
+                    location=self.source.label,
+                    checksum=self.source.checksum(),
+                    status=ImportRun.Status.REFUSED,
+                    run_by=self.run_by,
+                    notes=[message],
+                )
+        except DatabaseError:
+            # A full disk may refuse this too; the log line above stays.
+            logger.warning("import failure not listed location=%s", self.source.label)
+        return ImportFailed(message, run)
 
     def _move_data_clock(self) -> None:
         """When coachbook runs on historical data, its 'today' follows the newest export."""

@@ -17,6 +17,7 @@ from coachbook.crm.importers.crm_export import CrmImporter, default_as_of
 from coachbook.crm.importers.layouts import LAYOUTS, LayoutProblem
 from coachbook.crm.importers.maven import import_maven
 from coachbook.crm.importers.report import (
+    ImportFailed,
     ImportReport,
     record_unreadable,
     write_rejections,
@@ -107,6 +108,9 @@ def run_job(job_id: int) -> None:
         logger.warning(
             "import job refused job=%s run=%s problem=%s", job.pk, job.run.pk, message
         )
+        job.save(update_fields=["state", "error", "run"])
+    except ImportFailed as exc:
+        job.state, job.error, job.run = ImportJob.State.FAILED, str(exc), exc.run
         job.save(update_fields=["state", "error", "run"])
     except Exception:  # noqa: BLE001 - the page must say the job stopped, whatever the cause
         logger.exception("import job failed job=%s", job.pk)

@@ -151,3 +151,32 @@ def write_rejections(report: ImportReport, path: Path) -> Path:
         for r in report.rejected:
             writer.writerow([safe_cell(v) for v in (r.file, r.row, r.field, r.reason)])
     return path
+
+
+class ImportFailed(Exception):
+    """The database stopped an import partway; its transaction was rolled back.
+
+    The message is for the admin who ran it: what happened, that nothing was
+    kept, and what to do. `run` is the import's entry in the list of imports,
+    when the database could still take one.
+    """
+
+    def __init__(self, message: str, run: ImportRun | None) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+def database_failure(exc: Exception) -> str:
+    """What to tell the admin when the database stopped an import."""
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if "full" in reason.casefold() or "space" in reason.casefold():
+        advice = "Free space on the disk that holds the database, then import again."
+    else:
+        advice = (
+            "Import again; if it stops the same way, give this message to whoever "
+            "runs coachbook."
+        )
+    return (
+        f"The database stopped the import ({reason}). Nothing was imported: the "
+        f"data is as it was before. {advice}"
+    )

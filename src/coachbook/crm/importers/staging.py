@@ -149,9 +149,12 @@ class Staging:
     def _copy(self, cursor: CursorWrapper, rows: list[tuple[Any, ...]]) -> None:
         raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
         columns = ", ".join(self.columns)
-        with raw.copy(f"COPY {self.name} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        # As Django's cursor would, raise the server's errors as Django's own
+        # (DatabaseError and kin), which the importer handles.
+        with connection.wrap_database_errors:
+            with raw.copy(f"COPY {self.name} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
 
     def _insert(self, cursor: CursorWrapper, rows: list[tuple[Any, ...]]) -> None:
         if self._convert:

@@ -11,6 +11,7 @@ from coachbook.crm.importers.crm_export import CrmImporter, default_as_of
 from coachbook.crm.importers.layouts import LAYOUTS, LayoutProblem
 from coachbook.crm.importers.maven import import_maven
 from coachbook.crm.importers.report import (
+    ImportFailed,
     print_report,
     record_unreadable,
     write_rejections,
@@ -202,6 +203,8 @@ class Command(CoachbookCommand):
             )
             try:
                 return importer.run()
+            except ImportFailed as exc:
+                raise CommandError(str(exc)) from exc
             except Exception as exc:
                 from coachbook.crm.connectors.base import ConnectorError
 
