@@ -11,6 +11,7 @@ import io
 import shutil
 from collections import Counter
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -301,6 +302,76 @@ def test_a_later_snapshot_records_stage_moves_pushes_and_amount_changes(db, tmp_
         "SELECT stage FROM crm_opportunity WHERE substr(external_id, 1, 15) = %s",
         [moved["Id"][:15]],
     ) == [("Closed Won",)]
+
+
+def _export_with(folder: Path, to: Path, changes: dict[str, dict[str, str]]) -> None:
+    """A copy of the export in `folder`, with some deals' fields changed."""
+    shutil.copytree(folder, to)
+    data = rows(folder / "Opportunity.csv")
+    with open(to / "Opportunity.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(data[0]))
+        writer.writeheader()
+        for row in data:
+            writer.writerow({**row, **changes.get(row["Id"], {})})
+
+
+def test_a_second_export_the_same_day_keeps_the_days_last_word(db, tmp_path):
+    data = rows(WORKSHOP / "Opportunity.csv")
+    open_deals = [r for r in data if not r["StageName"].startswith("Closed")]
+    moved, repriced = open_deals[0], open_deals[1]
+    _export_with(
+        WORKSHOP, tmp_path / "morning", {moved["Id"]: {"StageName": "Closed Won"}}
+    )
+    _export_with(
+        WORKSHOP,
+        tmp_path / "afternoon",
+        {moved["Id"]: {"StageName": "Closed Lost"}, repriced["Id"]: {"Amount": "2000"}},
+    )
+    day = date(2024, 6, 14)
+    assert run(WORKSHOP, as_of=date(2024, 6, 7)).applied
+    assert run(tmp_path / "morning", as_of=day).applied
+
+    report = run(tmp_path / "afternoon", as_of=day)
+
+    assert report.applied, report.rejected
+    assert report.counts["history"]["changed again the same day"] == 1
+    assert report.counts["history"]["from comparing exports"] == 1
+    todays = sql(
+        "SELECT substr(o.external_id, 1, 15), c.from_stage, c.to_stage, c.amount "
+        "FROM crm_stagechange c JOIN crm_opportunity o ON o.id = c.opportunity_id "
+        "WHERE c.external_id = 'snapshot:2024-06-14'"
+    )
+    # SQLite hands back amounts as floats: compare them as written, to the cent.
+    assert sorted(
+        (i, f, t, Decimal(str(a)).quantize(Decimal("0.01"))) for i, f, t, a in todays
+    ) == sorted(
+        [
+            (
+                moved["Id"][:15],
+                moved["StageName"],
+                "Closed Lost",
+                Decimal(moved["Amount"]),
+            ),
+            (
+                repriced["Id"][:15],
+                repriced["StageName"],
+                repriced["StageName"],
+                Decimal("2000.00"),
+            ),
+        ]
+    )
+    ((stage, entered),) = sql(
+        "SELECT stage, stage_entered_on FROM crm_opportunity "
+        "WHERE substr(external_id, 1, 15) = %s",
+        [moved["Id"][:15]],
+    )
+    assert (stage, str(entered)) == ("Closed Lost", "2024-06-14")
+    # Re-running the afternoon's export changes nothing more.
+    again = run(tmp_path / "afternoon", as_of=day)
+    assert "changed again the same day" not in again.counts["history"]
+    assert sql(
+        "SELECT count(*) FROM crm_stagechange WHERE external_id = 'snapshot:2024-06-14'"
+    ) == [(2,)]
 
 
 def test_activity_against_target_shows_in_the_brief(db, tmp_path):

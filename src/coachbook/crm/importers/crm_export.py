@@ -893,6 +893,20 @@ class CrmImporter:
             """,
             params,
         )[0]
+        # A second export of the same day: the day's row shows the deal as
+        # the latest export has it, still from the stage before that day.
+        again = staging.run(
+            f"""
+            UPDATE {change} SET to_stage = s.stage, amount = s.amount,
+                close_date = s.close_date, probability = s.probability
+            FROM {stage.name} s JOIN {deal} o ON o.external_id = s.external_id
+            WHERE {change}.opportunity_id = o.id
+              AND {change}.external_id = %(tag)s
+              AND o.snapshot_on = %(as_of)s
+              AND ({moved})
+            """,
+            params,
+        )
         history = staging.run(
             f"""
             INSERT INTO {change}
@@ -900,7 +914,7 @@ class CrmImporter:
             SELECT o.id, o.stage, s.stage, %(as_of)s, s.amount, s.close_date,
                    s.probability, false, %(tag)s
             {joined}
-            WHERE o.snapshot_on < %(as_of)s AND ({moved})
+            WHERE o.snapshot_on <= %(as_of)s AND ({moved})
             ORDER BY s.line
             ON CONFLICT DO NOTHING
             """,
@@ -911,7 +925,7 @@ class CrmImporter:
             f"""
             UPDATE {deal} SET {settings},
                 stage_entered_on = CASE
-                    WHEN {deal}.snapshot_on < %(as_of)s AND {deal}.stage <> s.stage
+                    WHEN {deal}.snapshot_on <= %(as_of)s AND {deal}.stage <> s.stage
                     THEN %(as_of)s ELSE {deal}.stage_entered_on END,
                 snapshot_on = %(as_of)s
             FROM {stage.name} s
@@ -945,6 +959,8 @@ class CrmImporter:
         self.report.count("opportunities", "updated", updated)
         self.report.count("opportunities", "unchanged", unchanged)
         self.report.count("history", "from comparing exports", history)
+        if again:
+            self.report.count("history", "changed again the same day", again)
 
     # History ---------------------------------------------------------------
 
