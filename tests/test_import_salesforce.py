@@ -738,3 +738,35 @@ def test_accounts_keep_their_parents_and_a_renamed_account_is_updated(db, tmp_pa
         "SELECT name FROM crm_account WHERE substr(external_id, 1, 15) = %s",
         [first["Id"][:15]],
     ) == [("Renamed Holdings",)]
+
+
+def test_a_deal_exported_twice_is_kept_once_or_refused_if_the_rows_differ(db, tmp_path):
+    folder = tmp_path / "twice"
+    shutil.copytree(WORKSHOP, folder)
+    data = rows(folder / "Opportunity.csv")
+    same = {**data[0], "Id": data[0]["Id"][:15]}  # the 15-character id of row 2
+    differs = {**data[1], "Amount": "999.00"}  # row 3 again, another amount
+    with open(folder / "Opportunity.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(data[0]))
+        writer.writeheader()
+        writer.writerows([*data, same, differs])
+
+    refused = run(folder)
+
+    assert not refused.applied
+    assert [(r.file, r.row, r.field) for r in refused.rejected] == [
+        ("Opportunity.csv", len(data) + 3, "Id")
+    ]
+    assert "also on row 3 with different values" in refused.rejected[0].reason
+    assert deal_count([r["Id"] for r in data]) == 0
+
+    report = run(folder, partial=True)
+
+    assert report.counts["Opportunity"]["rejected"] == 1
+    assert report.counts["opportunities"]["duplicate in file"] == 1
+    assert deal_count([r["Id"] for r in data]) == len(data)
+    ((kept,),) = sql(
+        "SELECT amount FROM crm_opportunity WHERE substr(external_id, 1, 15) = %s",
+        [data[1]["Id"][:15]],
+    )
+    assert Decimal(str(kept)) == Decimal(data[1]["Amount"])
