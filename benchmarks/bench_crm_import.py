@@ -105,7 +105,8 @@ def child_import(folder: Path, as_of: date) -> None:
 
     started_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     layout = salesforce()
-    phases: list[tuple[str, int, float]] = []  # (phase, rows read, seconds)
+    # (phase, rows read, seconds, peak RSS in bytes when the phase ended)
+    phases: list[tuple[str, int, float, int]] = []
     importer = CrmImporter(FolderSource(folder, layout), layout, as_of=as_of)
 
     def read_so_far() -> int:
@@ -119,7 +120,12 @@ def child_import(folder: Path, as_of: date) -> None:
                 return method(*args)
             finally:
                 phases.append(
-                    (label, read_so_far() - rows, time.perf_counter() - began)
+                    (
+                        label,
+                        read_so_far() - rows,
+                        time.perf_counter() - began,
+                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                    )
                 )
 
         return run
@@ -466,10 +472,13 @@ def show(vendor: str, figures: dict) -> None:
     for rejection in figures["first_rejections"]:
         print(f"  rejected: {rejection}")
     accounted = 0.0
-    for phase, rows, seconds in figures["phases"]:
+    for phase, rows, seconds, peak in figures["phases"]:
         accounted += seconds
         per_s = f"{rows / seconds:>10,.0f} rows/s" if rows and seconds else ""
-        print(f"  {phase:<14} {rows:>12,} rows {seconds:9.2f} s {per_s}")
+        print(
+            f"  {phase:<14} {rows:>12,} rows {seconds:9.2f} s {per_s:<16}"
+            f" peak {peak / 1e6:5,.0f} MB"
+        )
     print(
         f"  {'commit, other':<14} {'':>12}      {figures['seconds'] - accounted:9.2f} s"
     )

@@ -772,10 +772,10 @@ class CrmImporter:
     def _opportunities(self) -> None:
         """Deals are checked row by row, then compared with coachbook's copy in a few statements."""
         self.rejected_deals: set[str] = set()
-        # A hash per deal, not the row: a million deals must not hold a million rows.
-        seen: dict[str, tuple[int, int]] = {}
         columns_of = [("line", "int"), *DEAL_FIELDS]
-        with Staging("deal", columns_of, index=["external_id"]) as stage:
+        first_rejection = len(self.report.rejected)
+        with Staging("deal", columns_of, index=["external_id", "line"]) as stage:
+            file, id_column = "", ""
             for columns, line, row in self._each("opportunity", "opportunities"):
                 if "owner" not in columns.where and self.default_owner is None:
                     raise FileProblem(
@@ -784,6 +784,7 @@ class CrmImporter:
                         "to reps; export it with the owner, or say whose deals they "
                         "are (--owner on the command line, Owner on the import page)",
                     )
+                file, id_column = columns.file, columns.where["id"]
                 try:
                     deal = self._deal(columns, row)
                 except (Rejected, RowRejected, ValueError) as exc:
@@ -795,25 +796,61 @@ class CrmImporter:
                         except Rejected:
                             pass
                     continue
-                deal_id, fingerprint = deal[0], hash(deal)
-                if deal_id in seen:
-                    first_line, first = seen[deal_id]
-                    if first == fingerprint:
-                        self.report.count("opportunities", "duplicate in file")
-                    else:
-                        self.report.reject(
-                            columns.file,
-                            line,
-                            columns.where["id"],
-                            f"deal {deal_id} is also on row {first_line} "
-                            "with different values; keep one of the two rows",
-                        )
-                    continue
-                seen[deal_id] = (line, fingerprint)
                 stage.add((line, *deal))
             stage.close()
             if stage.rows:
+                self._drop_repeated_deals(stage, file, id_column)
                 self._merge_deals(stage)
+        # Repeats are found after reading: list the file's rejections in row
+        # order again.
+        self.report.rejected[first_rejection:] = sorted(
+            self.report.rejected[first_rejection:], key=lambda r: r.row
+        )
+
+    def _drop_repeated_deals(self, stage: Staging, file: str, id_column: str) -> None:
+        """A deal the file lists again is kept once, from its first row.
+
+        A later row that agrees with the first is counted as a duplicate; one
+        that differs is refused, naming the first row. The database finds them,
+        so memory does not grow with the number of deals.
+        """
+        differs = " OR ".join(
+            staging.differs(f"r.{name}", f"f.{name}")
+            for name, _ in DEAL_FIELDS
+            if name != "external_id"
+        )
+        repeats = staging.fetch(
+            f"""
+            SELECT r.line, r.external_id, f.line, CASE WHEN {differs} THEN 1 ELSE 0 END
+            FROM {stage.name} r
+            JOIN (SELECT external_id, min(line) AS line FROM {stage.name}
+                  GROUP BY external_id HAVING count(*) > 1) first
+              ON first.external_id = r.external_id AND r.line > first.line
+            JOIN {stage.name} f ON f.line = first.line
+            ORDER BY r.line
+            """
+        )
+        if not repeats:
+            return
+        for line, deal_id, first_line, different in repeats:
+            if different:
+                self.report.reject(
+                    file,
+                    line,
+                    id_column,
+                    f"deal {deal_id} is also on row {first_line} "
+                    "with different values; keep one of the two rows",
+                )
+            else:
+                self.report.count("opportunities", "duplicate in file")
+        staging.run(
+            f"""
+            DELETE FROM {stage.name} WHERE line > (
+                SELECT min(f.line) FROM {stage.name} f
+                WHERE f.external_id = {stage.name}.external_id
+            )
+            """
+        )
 
     def _deal(self, columns: Columns, row: dict[str, str]) -> tuple[Any, ...]:
         """The row's values in the order of DEAL_FIELDS; every bad field refused at once."""
