@@ -25,6 +25,8 @@ from coachbook.crm.importers.layouts import LayoutProblem
 from coachbook.crm.importers.layouts import salesforce_any as salesforce
 from coachbook.crm.importers.sources import FolderSource
 from coachbook.crm.models import Activity, ActivityTarget, ImportRun
+from coachbook.lib import fields
+from coachbook.lib.csvfiles import FileProblem
 from coachbook.people.models import Person
 from samples import SAMPLES as SHARED  # noqa: E402
 
@@ -770,3 +772,120 @@ def test_a_deal_exported_twice_is_kept_once_or_refused_if_the_rows_differ(db, tm
         [data[1]["Id"][:15]],
     )
     assert Decimal(str(kept)) == Decimal(data[1]["Amount"])
+
+
+def _rewrite(path: Path, data: list[dict[str, str]], extra: list[str] = ()) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=[*data[0], *extra])
+        writer.writeheader()
+        writer.writerows(data)
+
+
+def test_amounts_and_dates_out_of_range_empty_ids_and_two_currencies_are_refused(
+    db, tmp_path
+):
+    folder = tmp_path / "out-of-range"
+    shutil.copytree(WORKSHOP, folder)
+    data = rows(folder / "Opportunity.csv")
+    for row in data:
+        row["CurrencyIsoCode"] = ""
+    data[0]["Amount"] = "1000000000000"  # file row 2: 13 digits before the point
+    data[1]["CloseDate"] = "0001-01-01"  # row 3
+    data[2]["Id"] = ""  # row 4
+    data[3]["Amount"], data[3]["CurrencyIsoCode"] = "USD 2,000", "EUR"  # row 5
+    data[4]["Amount"] = "1" * 31  # row 6
+    _rewrite(folder / "Opportunity.csv", data)
+
+    report = run(folder, partial=True)
+
+    mine = [(r.row, r.field) for r in report.rejected if r.file == "Opportunity.csv"]
+    assert mine == [
+        (2, "Amount"),
+        (3, "CloseDate"),
+        (4, "Id"),
+        (5, "Amount"),
+        (6, "Amount"),
+    ]
+    reasons = [r.reason for r in report.rejected if r.file == "Opportunity.csv"]
+    assert "larger than 999,999,999,999.99" in reasons[0]
+    assert "outside 1970–2100" in reasons[1]
+    assert "is empty" in reasons[2]
+    assert "is in USD but the row's currency is EUR" in reasons[3]
+    assert sql("SELECT COUNT(*) FROM crm_opportunity WHERE external_id = ''") == [(0,)]
+    assert deal_count([r["Id"] for r in data if r["Id"]]) == len(data) - 5
+
+
+def test_users_who_manage_each_other_and_repeated_accounts_are_refused(db, tmp_path):
+    folder = tmp_path / "loops"
+    folder.mkdir()
+    shutil.copy(WORKSHOP / "Opportunity.csv", folder)
+    ids = [fields.salesforce_id(f"00500000000000{n}") for n in range(1, 5)]
+    users = [
+        {"Id": ids[0], "Name": "Ann Loop", "ManagerId": ids[1]},
+        {"Id": ids[1], "Name": "Bo Loop", "ManagerId": ids[0]},
+        {"Id": ids[2], "Name": "Cy Under", "ManagerId": ids[0]},
+        {"Id": ids[3], "Name": "Di Top", "ManagerId": ""},
+    ]
+    _rewrite(folder / "User.csv", users)
+    accounts = rows(WORKSHOP / "Account.csv")[:3]
+    renamed = {**accounts[0], "Id": accounts[0]["Id"][:15], "Name": "Renamed"}
+    accounts[1]["NumberOfEmployees"] = "12abc"
+    _rewrite(folder / "Account.csv", [*accounts, renamed])
+
+    refused = run(folder)
+
+    assert not refused.applied
+    assert [(r.file, r.row, r.field) for r in refused.rejected] == [
+        ("User.csv", 2, "ManagerId"),
+        ("User.csv", 3, "ManagerId"),
+        ("Account.csv", 3, "NumberOfEmployees"),
+        ("Account.csv", 5, "Id"),
+    ]
+    assert (
+        "Ann Loop and Bo Loop are each other's managers" in refused.rejected[0].reason
+    )
+    assert "'12abc' is not a number of employees" in refused.rejected[2].reason
+    assert "also on row 2 with different values" in refused.rejected[3].reason
+    assert sql(
+        "SELECT COUNT(*) FROM people_person WHERE external_id IN (%s, %s, %s, %s)", ids
+    ) == [(0,)]
+
+    report = run(folder, partial=True)
+
+    assert report.applied
+    assert sorted(
+        sql(
+            "SELECT external_id FROM people_person WHERE external_id IN (%s, %s, %s, %s)",
+            ids,
+        )
+    ) == sorted([(ids[2],), (ids[3],)])
+    assert sql(
+        "SELECT name FROM crm_account WHERE substr(external_id, 1, 15) = %s",
+        [accounts[0]["Id"][:15]],
+    ) == [(accounts[0]["Name"],)]
+
+
+def test_a_cut_short_row_is_refused_and_a_header_without_the_columns_stops(
+    db, tmp_path
+):
+    folder = tmp_path / "short"
+    shutil.copytree(WORKSHOP, folder)
+    path = folder / "Opportunity.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines[3] = ",".join(lines[3].split(",")[:6])  # file row 4, cut after 6 values
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    header = len(lines[0].split(","))
+
+    report = run(folder)
+
+    assert not report.applied
+    assert [(r.file, r.row, r.field) for r in report.rejected] == [
+        ("Opportunity.csv", 4, "(row)")
+    ]
+    assert f"has 6 values but the header has {header} columns" in (
+        report.rejected[0].reason
+    )
+
+    (folder / "Task.csv").write_text("Foo,Bar\n", encoding="utf-8")
+    with pytest.raises(FileProblem, match="Task.csv: missing column"):
+        run(folder)

@@ -425,6 +425,8 @@ _AMOUNT = re.compile(
 # 83000.00 or 1200: no symbol, sign or grouping, a point for decimals.
 _PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d+)?")
 _SCIENTIFIC = re.compile(r"[-+]?\d+(?:[.,]\d+)?[eE][-+]?\d+")
+# More digits than any amount coachbook keeps; refused before rounding.
+_MOST_DIGITS = 20
 CENT = Decimal("0.01")
 AMOUNT_EXAMPLES = "1234.50, $1,234.50, EUR 1.234,50 or (1,234.00)"
 
@@ -447,6 +449,11 @@ def parse_money(
     value = text.strip()
     if not value:
         return None
+    if len(value) > _MOST_DIGITS and sum(ch.isdigit() for ch in value) > _MOST_DIGITS:
+        raise ValueError(
+            f"'{text}' is not an amount coachbook can keep: it has more than "
+            f"{_MOST_DIGITS} digits"
+        )
     if not decimal_comma and _PLAIN_AMOUNT.fullmatch(value):
         return (
             Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP),

@@ -336,6 +336,11 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
         extra = values[len(self.header) :]
         if any(value.strip() for value in extra):
             row[EXTRA] = f"has {len(extra)} more values than the header has columns"
+        elif len(values) < len(self.header):
+            row[EXTRA] = (
+                f"has {len(values)} values but the header has {len(self.header)} "
+                "columns; the row looks cut short, so export it again"
+            )
         return row
 
 

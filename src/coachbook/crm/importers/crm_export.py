@@ -45,6 +45,7 @@ from coachbook.crm.models import (
 )
 from coachbook.lib import fields
 from coachbook.lib.csvfiles import EXTRA, FileProblem
+from coachbook.lib.values import EARLIEST, LATEST, MAX_AMOUNT
 from coachbook.people.models import Organisation, Person, Team
 
 logger = logging.getLogger(__name__)
@@ -320,7 +321,11 @@ class CrmImporter:
         spec = self.layout.objects[obj]
         name = self._file_name(obj)
         first = next(rows, None)
-        header = list(first[1]) if first else []
+        if first is not None:
+            header = list(first[1])
+        else:  # no rows: the header alone must still have the columns
+            read_header = getattr(self.source, "header", None)
+            header = read_header(obj) if read_header else []
         where, fallbacks = {}, {}
         for field_name, candidates in spec.columns.items():
             present = [c for c in candidates if c in header]
@@ -328,7 +333,7 @@ class CrmImporter:
                 where[field_name] = present[0]
                 fallbacks[field_name] = present[1:]
         missing = [f for f in spec.required if f not in where]
-        if first is not None and missing:
+        if header and missing:
             columns = ", ".join(
                 "/".join(spec.columns[f]) or f"(set {f} in the mapping file)"
                 for f in missing
@@ -411,9 +416,15 @@ class CrmImporter:
         if not value:
             return None
         try:
-            return fields.parse_date(value, day_first=self.layout.day_first)
+            day = fields.parse_date(value, day_first=self.layout.day_first)
         except ValueError as exc:
             raise Rejected(name, str(exc)) from exc
+        return self._in_range(name, value, day)
+
+    def _in_range(self, name: str, value: str, day: date | None) -> date | None:
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise Rejected(name, f"'{value}' is outside {EARLIEST.year}–{LATEST.year}")
+        return day
 
     def _when(
         self, columns: Columns, row: dict[str, str], name: str
@@ -422,11 +433,14 @@ class CrmImporter:
         if not value:
             return None
         try:
-            return fields.parse_datetime(
+            moment = fields.parse_datetime(
                 value, day_first=self.layout.day_first, zone=self.zone
             )
         except ValueError as exc:
             raise Rejected(name, str(exc)) from exc
+        if moment is not None:
+            self._in_range(name, value, moment.date())
+        return moment
 
     def _money(
         self, columns: Columns, row: dict[str, str], on: date
@@ -445,7 +459,19 @@ class CrmImporter:
         if parsed is None:
             return None, None, code
         amount, currency = parsed
-        return self._convert(amount, currency, on), amount, currency
+        written = columns.value(row, "currency")
+        if written and currency != written.upper():
+            raise Rejected(
+                "amount",
+                f"'{value}' is in {currency} but the row's currency is "
+                f"{written.upper()}; correct one of the two",
+            )
+        converted = self._convert(amount, currency, on)
+        if max(abs(amount), abs(converted)) > MAX_AMOUNT:
+            raise Rejected(
+                "amount", f"'{value}' is larger than {MAX_AMOUNT:,} {self.currency}"
+            )
+        return converted, amount, currency
 
     def _convert(self, amount: Decimal, currency: str, on: date) -> Decimal:
         if currency == self.currency:
@@ -529,9 +555,15 @@ class CrmImporter:
 
     def _users(self) -> None:
         users: dict[str, dict[str, Any]] = {}
+        lines: dict[str, int] = {}
+        file, id_column, manager_column = "", "", ""
         for columns, line, row in self._each("user", "users"):
+            file, id_column = columns.file, columns.where.get("id", "id")
+            manager_column = columns.where.get("manager", "manager")
             try:
                 user_id = self._id(columns, row, "id")
+                if not user_id:
+                    raise Rejected("id", "is empty; every user needs their id")
                 name = columns.value(row, "name") or " ".join(
                     part
                     for part in (
@@ -544,7 +576,7 @@ class CrmImporter:
                 if zone not in ZONES:
                     raise Rejected("time_zone", f"'{zone}' is not a time zone name")
                 active = columns.value(row, "active")
-                users[user_id] = {
+                user: dict[str, Any] = {
                     "name": name or user_id,
                     "email": columns.value(row, "email") or "",
                     "manager": self._id(columns, row, "manager"),
@@ -553,6 +585,31 @@ class CrmImporter:
                 }
             except (Rejected, ValueError) as exc:
                 self._reject(columns, line, exc)
+                continue
+            if user_id not in users:
+                users[user_id], lines[user_id] = user, line
+            elif users[user_id] == user:
+                self.report.count("users", "duplicate in file")
+            else:
+                self.report.reject(
+                    file,
+                    line,
+                    id_column,
+                    f"user {user_id} is also on row {lines[user_id]} with different "
+                    "values; keep one of the two rows",
+                )
+        for looped in _manager_loops(users):
+            names = " and ".join(users[u]["name"] for u in looped)
+            for user_id in looped:
+                self.report.reject(
+                    file,
+                    lines[user_id],
+                    manager_column,
+                    f"{names} are each other's managers, directly or through "
+                    "others; correct one of their managers",
+                )
+            for user_id in looped:
+                del users[user_id]
         if not users:
             return
         managers = {u["manager"] for u in users.values() if u["manager"] in users}
@@ -697,9 +754,12 @@ class CrmImporter:
         existing = dict(Account.objects.values_list("external_id", "pk"))
         parents: list[tuple[str, str]] = []
         batch: dict[str, dict[str, Any]] = {}
+        first_seen: dict[str, tuple[int, int]] = {}  # id: (row, hash of values)
         for columns, line, row in self._each("account", "accounts"):
             try:
                 account_id = self._id(columns, row, "id")
+                if not account_id:
+                    raise Rejected("id", "is empty; every account needs its id")
                 name = columns.value(row, "name") or ""
                 if not name:
                     raise Rejected(
@@ -709,7 +769,7 @@ class CrmImporter:
                 values = {
                     "name": name[:200],
                     "sector": (columns.value(row, "sector") or "")[:100],
-                    "employees": int(Decimal(employees)) if employees else None,
+                    "employees": _employees(employees) if employees else None,
                 }
                 parent = self._id(columns, row, "parent")
             except (Rejected, ValueError, ArithmeticError) as exc:
@@ -721,9 +781,21 @@ class CrmImporter:
                     else ValueError(str(exc)),
                 )
                 continue
-            if account_id in self.accounts or account_id in batch:
-                self.report.count("accounts", "duplicate in file")
+            fingerprint = hash((tuple(values.items()), parent))
+            if account_id in first_seen:
+                first_line, first = first_seen[account_id]
+                if first == fingerprint:
+                    self.report.count("accounts", "duplicate in file")
+                else:
+                    self.report.reject(
+                        columns.file,
+                        line,
+                        columns.where["id"],
+                        f"account {account_id} is also on row {first_line} with "
+                        "different values; keep one of the two rows",
+                    )
                 continue
+            first_seen[account_id] = (line, fingerprint)
             batch[account_id] = values
             if parent:
                 parents.append((account_id, parent))
@@ -866,6 +938,8 @@ class CrmImporter:
                 "with its order and category (open, won or lost)",
             )
         external_id = check(self._id, columns, row, "id")
+        if external_id == "":
+            check.refuse("id", "is empty; every deal needs its id")
         close_date = check(self._date, columns, row, "close_date")
         created = check(self._when, columns, row, "created")
         money = check(self._money, columns, row, close_date or self.as_of)
@@ -1372,6 +1446,36 @@ class CrmImporter:
             [before],
         ):
             self.report.count("activities", kind, n)
+
+
+def _employees(text: str) -> int:
+    """A head count as exports write it: 1200, 1,200 or 1200.0."""
+    try:
+        count = Decimal(text.replace(",", "").replace(" ", ""))
+    except ArithmeticError:
+        count = Decimal("NaN")
+    if not count.is_finite() or count != count.to_integral() or not 0 <= count < 10**9:
+        raise Rejected("employees", f"'{text}' is not a number of employees")
+    return int(count)
+
+
+def _manager_loops(users: dict[str, dict[str, Any]]) -> list[list[str]]:
+    """Groups of users who are, through their managers, their own manager."""
+    loops: list[list[str]] = []
+    settled: set[str] = set()
+    for start in users:
+        path: list[str] = []
+        on_path: set[str] = set()
+        user = start
+        while user in users and user not in settled and user not in on_path:
+            path.append(user)
+            on_path.add(user)
+            user = users[user]["manager"]
+        # Someone who is their own manager simply heads a team.
+        if user in on_path and path.index(user) < len(path) - 1:
+            loops.append(path[path.index(user) :])
+        settled.update(path)
+    return loops
 
 
 def default_as_of() -> date:
