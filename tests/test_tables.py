@@ -156,6 +156,8 @@ def test_a_utf8_file_with_a_bad_byte_after_the_sample_names_the_line(tmp_path):
     )
     assert len(good) > 64 * 1024
     # Header is line 1, the 2000 good rows lines 2-2001, the bad one line 2002.
+    # The first row's accent is UTF-8, so a later cp1252 byte is a fault.
+    good = "0,Café\n".encode() + good.split(b"\n", 1)[1]
     path.write_bytes(b"Id,Name\n" + good + b"2000,Caf\xe9 in cp1252\n2001,after\n")
     with open_table(path) as table:
         assert table.encoding == "utf-8"
@@ -765,3 +767,31 @@ def test_shared_csv_row_count_and_encoding(name):
         assert len(table.header) == columns
     if name in WITH_BOM:
         assert table.header[0] == "Id"
+
+
+def test_windows_text_whose_first_accent_is_far_down_is_read_as_windows(tmp_path):
+    plain = "".join(f"Account {n},Manufacturing\n" for n in range(5000))
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(
+        ("Name,Industry\n" + plain + "Société Générale,Banking\n").encode("cp1252")
+    )
+    assert path.stat().st_size > 64 * 1024
+
+    rows, table = read_all(path)
+
+    assert table.encoding == "cp1252"
+    assert len(rows) == 5001
+    assert rows[-1] == (5002, {"Name": "Société Générale", "Industry": "Banking"})
+
+
+def test_utf8_text_whose_first_accent_is_far_down_is_read_as_utf8(tmp_path):
+    plain = "".join(f"Account {n},Manufacturing\n" for n in range(5000))
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(
+        ("Name,Industry\n" + plain + "Société Générale,Banking\n").encode("utf-8")
+    )
+
+    rows, table = read_all(path)
+
+    assert table.encoding == "utf-8"
+    assert rows[-1] == (5002, {"Name": "Société Générale", "Industry": "Banking"})

@@ -69,8 +69,8 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
 
     The line number is the physical line a row ends on, as a text editor
     shows it (the header is line 1). Values are stripped of surrounding
-    spaces; a row with fewer values than the header gets "" for the rest; a
-    row with more (non-empty) values gets an EXTRA entry saying so.
+    spaces. A row with fewer values than the header (cut short), or with more
+    non-empty ones, gets an EXTRA entry saying so.
     """
 
     path: Path
@@ -160,6 +160,10 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
         try:
             if whole_file:
                 head.decode("utf-8")
+            elif head.isascii():
+                # Plain English so far says nothing: the first accent may be
+                # a million rows down. Read on until one decides.
+                self._check_rest_is_utf8()
             else:  # the sample may end inside a character: that is fine
                 codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
             return "utf-8"
@@ -174,6 +178,22 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
                 f"cannot be read); {SAVE_AS_UTF8}",
             ) from exc
         return "cp1252"
+
+    def _check_rest_is_utf8(self) -> None:
+        """Raise UnicodeDecodeError if the file is not UTF-8 past its sample;
+        stops at the first non-ASCII stretch, which is enough to tell."""
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        start = self._raw.tell()
+        try:
+            while chunk := self._raw.read(CHUNK_BYTES * 16):
+                if chunk.isascii():
+                    continue
+                decoder.decode(chunk, final=False)
+                # A second chunk settles a character cut at this one's end.
+                decoder.decode(self._raw.read(CHUNK_BYTES), final=False)
+                return
+        finally:
+            self._raw.seek(start)
 
     def _lines(self) -> Iterator[str]:
         """Physical lines with their endings (\\n, \\r\\n or a lone \\r)."""
