@@ -889,3 +889,46 @@ def test_a_cut_short_row_is_refused_and_a_header_without_the_columns_stops(
     (folder / "Task.csv").write_text("Foo,Bar\n", encoding="utf-8")
     with pytest.raises(FileProblem, match="Task.csv: missing column"):
         run(folder)
+
+
+def test_a_move_the_history_file_dates_between_two_exports_counts_once(db, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    for name in ("Account.csv", "Opportunity.csv"):
+        shutil.copy(POWERBI / name, first)
+    deal = rows(POWERBI / "Opportunity.csv")[0]
+    assert deal["StageName"] == "Qualification"
+    _export_with(first, second, {deal["Id"]: {"StageName": "Needs Analysis"}})
+    _rewrite(
+        second / "OpportunityHistory.csv",
+        [
+            {
+                "Id": fields.salesforce_id("008000000000001"),
+                "OpportunityId": deal["Id"],
+                "CreatedDate": "03/05/26 10:00 AM",
+                "StageName": "Needs Analysis",
+                "Amount": deal["Amount"],
+                "CloseDate": deal["CloseDate"],
+                "Probability": "20",
+            }
+        ],
+    )
+
+    run(first, as_of=date(2026, 3, 2), default_owner="Example Owner")
+    report = run(second, as_of=date(2026, 3, 9), default_owner="Example Owner")
+
+    assert report.applied, report.rejected
+    moves = sql(
+        "SELECT c.changed_on, c.from_stage FROM crm_stagechange c"
+        " JOIN crm_opportunity o ON o.id = c.opportunity_id"
+        " WHERE o.external_id = %s AND c.to_stage = 'Needs Analysis'"
+        " AND c.from_stage <> c.to_stage",
+        [fields.salesforce_id(deal["Id"])],
+    )
+    assert [(str(on), before) for on, before in moves] == [
+        ("2026-03-05", "Qualification")
+    ]
+    assert sql(
+        "SELECT stage_entered_on FROM crm_opportunity WHERE external_id = %s",
+        [fields.salesforce_id(deal["Id"])],
+    ) in ([(date(2026, 3, 5),)], [("2026-03-05",)])

@@ -1211,9 +1211,11 @@ class CrmImporter:
     def _link_history(self) -> None:
         """Each row's earlier stage, and the day each deal entered its current stage.
 
-        For the deals in coachbook_stage_touched. A history file's row takes
-        its earlier stage from the row before it; rows made by comparing
-        exports, or worked out from dates, keep theirs.
+        For the deals in coachbook_stage_touched. A history file's row, and a
+        row made by comparing exports, takes its earlier stage from the row
+        before it: a move the file dates between two exports is then not
+        counted again on the later export's day. Rows worked out from dates
+        keep theirs.
         """
         change, deal = StageChange._meta.db_table, Opportunity._meta.db_table
         staging.run(
@@ -1230,10 +1232,8 @@ class CrmImporter:
             WHERE {change}.id = earlier.id
               AND NOT {change}.derived
               AND {change}.external_id <> ''
-              AND {change}.external_id NOT LIKE %s
               AND {change}.from_stage <> earlier.stage
-            """,
-            ["snapshot:%"],
+            """
         )
         staging.run(
             f"""
