@@ -932,3 +932,40 @@ def test_a_move_the_history_file_dates_between_two_exports_counts_once(db, tmp_p
         "SELECT stage_entered_on FROM crm_opportunity WHERE external_id = %s",
         [fields.salesforce_id(deal["Id"])],
     ) in ([(date(2026, 3, 5),)], [("2026-03-05",)])
+
+
+def test_a_second_export_the_same_day_that_undoes_the_first_leaves_no_history(
+    db, tmp_path
+):
+    data = rows(WORKSHOP / "Opportunity.csv")
+    deal = next(r for r in data if not r["StageName"].startswith("Closed"))
+    changed = {"StageName": "Closed Won", "Amount": "2000", "CloseDate": "2024-07-31"}
+    _export_with(WORKSHOP, tmp_path / "morning", {deal["Id"]: changed})
+
+    def history() -> list[tuple]:
+        return sql(
+            "SELECT c.changed_on, c.from_stage, c.to_stage FROM crm_stagechange c"
+            " JOIN crm_opportunity o ON o.id = c.opportunity_id"
+            " WHERE substr(o.external_id, 1, 15) = %s ORDER BY c.changed_on, c.id",
+            [deal["Id"][:15]],
+        )
+
+    def entered() -> list[tuple]:
+        return sql(
+            "SELECT stage, stage_entered_on FROM crm_opportunity"
+            " WHERE substr(external_id, 1, 15) = %s",
+            [deal["Id"][:15]],
+        )
+
+    assert run(WORKSHOP, as_of=date(2024, 6, 7)).applied
+    before_history, before_entered = history(), entered()
+    assert run(tmp_path / "morning", as_of=date(2024, 6, 14)).applied
+    assert len(history()) == len(before_history) + 1
+
+    report = run(WORKSHOP, as_of=date(2024, 6, 14))
+
+    assert report.applied, report.rejected
+    assert report.counts["history"]["undone the same day"] == 1
+    assert "changed again the same day" not in report.counts["history"]
+    assert history() == before_history
+    assert entered() == before_entered

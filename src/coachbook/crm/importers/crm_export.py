@@ -1047,6 +1047,7 @@ class CrmImporter:
             """,
             params,
         )
+        undone = self._drop_undone_changes(stage, same_export)
         names = ", ".join(name for name, _ in DEAL_FIELDS)
         created = staging.run(
             f"""
@@ -1070,8 +1071,57 @@ class CrmImporter:
         self.report.count("opportunities", "updated", updated)
         self.report.count("opportunities", "unchanged", unchanged)
         self.report.count("history", "from comparing exports", history)
-        if again:
-            self.report.count("history", "changed again the same day", again)
+        if again - undone:
+            self.report.count("history", "changed again the same day", again - undone)
+        if undone:
+            self.report.count("history", "undone the same day", undone)
+
+    def _drop_undone_changes(self, stage: Staging, tag: str) -> int:
+        """Rows of this export's day that a second export of the day has put
+        back as they were: removed, with the deal's stage date as before."""
+        change, deal = StageChange._meta.db_table, Opportunity._meta.db_table
+
+        def previous(column: str) -> str:
+            return f"""(SELECT p.{column} FROM {change} p
+                WHERE p.opportunity_id = c.opportunity_id AND p.id <> c.id
+                  AND p.changed_on <= c.changed_on
+                ORDER BY p.changed_on DESC, p.id DESC LIMIT 1)"""
+
+        same = " AND ".join(
+            f"NOT ({staging.differs(f'c.{column}', previous(column))})"
+            for column in ("to_stage", "amount", "close_date", "probability")
+        )
+        found = staging.fetch(
+            f"""
+            SELECT c.id, c.opportunity_id FROM {change} c
+            WHERE c.external_id = %s AND c.from_stage = c.to_stage
+              AND c.opportunity_id IN (
+                  SELECT o.id FROM {stage.name} s
+                  JOIN {deal} o ON o.external_id = s.external_id)
+              AND {same}
+            """,
+            [tag],
+        )
+        for start in range(0, len(found), BATCH):
+            chunk = found[start : start + BATCH]
+            marks = ", ".join(["%s"] * len(chunk))
+            staging.run(
+                f"DELETE FROM {change} WHERE id IN ({marks})", [i for i, _ in chunk]
+            )
+            # The stage date goes back to the last move into the deal's stage;
+            # none if coachbook has only seen it there (a first-seen row).
+            staging.run(
+                f"""
+                UPDATE {deal} SET stage_entered_on = (
+                    SELECT max(c.changed_on) FROM {change} c
+                    WHERE c.opportunity_id = {deal}.id
+                      AND c.to_stage = {deal}.stage AND c.from_stage <> c.to_stage
+                      AND NOT (c.from_stage = '' AND c.external_id LIKE %s))
+                WHERE id IN ({marks})
+                """,
+                ["snapshot:%", *(o for _, o in chunk)],
+            )
+        return len(found)
 
     # History ---------------------------------------------------------------
 
