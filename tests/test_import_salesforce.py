@@ -969,3 +969,27 @@ def test_a_second_export_the_same_day_that_undoes_the_first_leaves_no_history(
     assert "changed again the same day" not in report.counts["history"]
     assert history() == before_history
     assert entered() == before_entered
+
+
+def test_the_brief_takes_wins_and_losses_from_the_stage_history(db):
+    # In this export Jackson Controls was lost on 24 Feb 2026 with a close date
+    # of 31 Mar, and Farmers Coop was won on 24 Feb and lost on 7 Mar.
+    opportunities = {r["Name"]: r for r in rows(POWERBI / "Opportunity.csv")}
+    jackson = opportunities["Jackson Controls"]
+    farmers = opportunities["Farmers Coop. of Florida-"]
+    history = rows(POWERBI / "OpportunityHistory.csv")
+    assert [
+        (r["CreatedDate"][:8], r["StageName"])
+        for r in history
+        if r["OpportunityId"] == jackson["Id"]
+    ] == [("02/24/26", "Closed Lost"), ("02/24/26", "Prospecting")]
+    assert jackson["CloseDate"] == "03/31/26"
+    run(POWERBI, as_of=date(2026, 3, 10), default_owner="Example Owner")
+    owner = Person.objects.get(full_name="Example Owner")
+
+    on_the_tenth = build_brief(owner, date(2026, 3, 10))
+    on_the_fifth = build_brief(owner, date(2026, 3, 5))
+
+    assert "Jackson Controls" not in {d["name"] for d in on_the_tenth["open_deals"]}
+    won = on_the_fifth["changes_since_last_session"]["won"]
+    assert [(d["name"], d["date"]) for d in won] == [(farmers["Name"], "2026-02-24")]

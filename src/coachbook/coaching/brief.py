@@ -370,7 +370,17 @@ def _changes(rep: Person, since: date, as_of: date) -> dict[str, Any]:
     for deal in created_deals:
         stage = stage_then.get(deal.pk, deal.stage) if deal.pk in later else deal.stage
         result["created"].append(_deal_line(deal, deal.created_on, stage=stage))
-    for change in moves.order_by("changed_on", "pk"):
+    moves = moves.order_by("changed_on", "pk")
+    # Whether a stage is a win or a loss, from the rep's deals in it: a deal
+    # won and later reopened still counts as won on the day it was won.
+    status_of = dict(
+        Opportunity.objects.filter(
+            owner=rep, stage__in={change.to_stage for change in moves}
+        )
+        .values_list("stage", "status")
+        .distinct()
+    )
+    for change in moves:
         deal = change.opportunity
         if not change.from_stage or change.from_stage == change.to_stage:
             continue  # the first stage (listed as created), or no stage move
@@ -380,8 +390,13 @@ def _changes(rep: Person, since: date, as_of: date) -> dict[str, Any]:
             from_stage=change.from_stage,
             to_stage=change.to_stage,
         )
-        if change.to_stage == deal.stage and deal.status != Opportunity.Status.OPEN:
-            result[deal.status].append(line)
+        status = (
+            deal.status
+            if change.to_stage == deal.stage
+            else status_of.get(change.to_stage, Opportunity.Status.OPEN)
+        )
+        if status != Opportunity.Status.OPEN:
+            result[status].append(line)
         else:
             result["stage_moves"].append(line)
 

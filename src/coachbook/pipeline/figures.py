@@ -53,7 +53,12 @@ def open_q(as_of: date, data_as_of: date | None) -> Q:
     created = Q(created_on__lte=as_of)
     if data_as_of and as_of >= data_as_of:
         created |= Q(created_on__isnull=True)
-    still_open = Q(status=Opportunity.Status.OPEN) | Q(close_date__gt=as_of)
+    # A deal closed now was still open on `as_of` if it closed later: by its
+    # close date, unless its history shows it entered the closed stage by then.
+    closed_later = Q(close_date__gt=as_of) & (
+        Q(stage_entered_on__isnull=True) | Q(stage_entered_on__gt=as_of)
+    )
+    still_open = Q(status=Opportunity.Status.OPEN) | closed_later
 
     return created & still_open
 
