@@ -91,3 +91,10 @@ def test_pushed_close_dates_and_cut_amounts_count_from_history():
     ctx = context(close_date_pushes={1: 2}, amount_cut={1: True})
     assert codes(deal(), ctx) == {"close_date_pushed": 20, "amount_cut": 10}
     assert codes(deal(), context(close_date_pushes={1: 1})) == {}
+
+
+def test_a_usual_longest_of_no_days_is_no_yardstick():
+    # Every deal of the team moved on the day it came in: the 75th percentile
+    # is 0 days, which would call a deal one day old stalled.
+    ctx = context(entered=date(2017, 12, 30), stage_p75_days={"Engaging": 0.0})
+    assert codes(deal(), ctx) == {}

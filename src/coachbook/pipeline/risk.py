@@ -80,7 +80,9 @@ def deal_reasons(deal: Opportunity, stage: str, ctx: RiskContext) -> list[Reason
     # Time in stage against the team.
     entered = ctx.stage_entered.get(deal.pk)
     limit = ctx.stage_p75_days.get(stage)
-    if entered and limit is not None:
+    # A usual longest of 0 days (deals that all moved on the day they came
+    # in) is no yardstick: it would call every deal stalled.
+    if entered and limit:
         days = (ctx.as_of - entered).days
         if days > limit:
             add(

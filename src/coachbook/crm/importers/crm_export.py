@@ -220,9 +220,11 @@ class CrmImporter:
             raise self._failed(exc) from exc
         except ImportRefused:
             logger.warning(
-                "import refused source=%s location=%s rejected=%d run_by=%s",
+                "import refused source=%s location=%s rejected_rows=%d problems=%d "
+                "run_by=%s",
                 self.layout.source,
                 self.source.label,
+                self.report.rejected_rows,
                 len(self.report.rejected),
                 self.run_by.pk if self.run_by else None,
             )
@@ -230,12 +232,12 @@ class CrmImporter:
             self._move_data_clock()
             logger.info(
                 "import applied source=%s location=%s checksum=%s counts=%s "
-                "rejected=%d run_by=%s",
+                "rejected_rows=%d run_by=%s",
                 self.layout.source,
                 self.source.label,
                 self.source.checksum()[:12],
                 {t: dict(c) for t, c in self.report.counts.items()},
-                len(self.report.rejected),
+                self.report.rejected_rows,
                 self.run_by.pk if self.run_by else None,
             )
         self.report.checksum = self.source.checksum()

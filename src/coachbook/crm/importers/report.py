@@ -111,7 +111,14 @@ class ImportRefused(Exception):
 
 def print_report(console: Console, report: ImportReport) -> None:
     """The report as a table of counts, the choices made, and every rejected row."""
-    table = Table(title=f"Import from {report.location}", title_justify="left")
+    table = Table(
+        title=f"Import from {report.location}",
+        title_justify="left",
+        caption=None
+        if report.applied
+        else "What the import would have done. None of it was kept.",
+        caption_justify="left",
+    )
     outcomes = ["read", "created", "updated", "unchanged", "rejected"]
     table.add_column("file")
     for outcome in outcomes:
