@@ -477,8 +477,8 @@ def test_a_warehouse_sync_copy_reads_with_the_same_layout(db):
 
     # Stage names and time zones are hashed in this sample: every such row is
     # refused with its column named, and the rest is kept.
-    # Every bad field of a row is listed; the account ids are hashed too, and
-    # one probability is over 100 %.
+    # Every bad field of a row is listed; the account and owner ids are hashed
+    # too, and one probability is over 100 %.
     refused = Counter((r.file, r.field) for r in report.rejected)
     assert refused == {
         ("sf_opportunity_data.csv", "stage_name"): len(opportunities),
@@ -489,6 +489,11 @@ def test_a_warehouse_sync_copy_reads_with_the_same_layout(db):
         ),
         ("sf_opportunity_data.csv", "probability"): sum(
             1 for r in opportunities if float(r["probability"]) > 100
+        ),
+        ("sf_opportunity_data.csv", "owner_id"): sum(
+            1
+            for r in opportunities
+            if not (r["owner_id"].isalnum() and len(r["owner_id"]) in (15, 18))
         ),
         ("sf_user_data.csv", "time_zone_sid_key"): len(users),
         ("sf_opportunity_history_data.csv", "id"): len(versions),

@@ -519,16 +519,31 @@ class CrmImporter:
             if p.external_id
         }
 
-    def _owner(
+    def _need_owner_column(self, columns: Columns, obj: str, things: str) -> None:
+        """A file with no owner column stops the import, unless one owner was named."""
+        if "owner" not in columns.where and self.default_owner is None:
+            names = (
+                "/".join(self.layout.objects[obj].columns.get("owner", [])) or "owner"
+            )
+            raise FileProblem(
+                Path(columns.file),
+                f"has no owner column ({names}), so its {things} cannot be given to "
+                f"reps; export it with the owner, or say whose {things} they are "
+                "(--owner on the command line, Owner on the import page)",
+            )
+
+    def _owner_id(
         self,
         columns: Columns,
         row: dict[str, str],
         name: str = "owner",
         thing: str = "deal",
-    ) -> Person:
+    ) -> str | None:
+        """The row's owner id, checked; None when the file has no owner column
+        and the user named one owner for it."""
         if name not in columns.where:
             if self.default_owner is not None:
-                return self.default_owner
+                return None
             raise Rejected(
                 "(owner)",
                 f"the file has no owner column, so no {thing} can be given to a rep; "
@@ -539,6 +554,13 @@ class CrmImporter:
             raise Rejected(
                 columns.where.get(name, name), f"is empty; every {thing} needs an owner"
             )
+        return owner_id
+
+    def _person(self, owner_id: str | None) -> Person:
+        """The owner with this id; added by id when the user file lacks them."""
+        if owner_id is None:
+            assert self.default_owner is not None
+            return self.default_owner
         person = self.people.get(owner_id)
         if person is None:
             # The export names an owner its user file does not: keep the deal,
@@ -851,13 +873,7 @@ class CrmImporter:
         with Staging("deal", columns_of, index=["external_id", "line"]) as stage:
             file, id_column = "", ""
             for columns, line, row in self._each("opportunity", "opportunities"):
-                if "owner" not in columns.where and self.default_owner is None:
-                    raise FileProblem(
-                        Path(columns.file),
-                        "has no owner column (OwnerId), so its deals cannot be given "
-                        "to reps; export it with the owner, or say whose deals they "
-                        "are (--owner on the command line, Owner on the import page)",
-                    )
+                self._need_owner_column(columns, "opportunity", "deals")
                 file, id_column = columns.file, columns.where["id"]
                 try:
                     deal = self._deal(columns, row)
@@ -947,11 +963,12 @@ class CrmImporter:
         money = check(self._money, columns, row, close_date or self.as_of)
         account_id = check(self._id, columns, row, "account")
         probability = check(self._percent, columns, row)
-        # Last, and only for an otherwise good row: an owner the user file
-        # lacks is added to coachbook, which a refused row must not do.
-        owner = None if check.problems else check(self._owner, columns, row)
+        owner_id = check(self._owner_id, columns, row)
         check.done()
-        assert stage is not None and owner is not None
+        assert stage is not None
+        # Only for a good row: an owner the user file lacks is added to
+        # coachbook, which a refused row must not do.
+        owner = self._person(owner_id)
         amount, source_amount, source_currency = money
         return (
             external_id,
@@ -1441,15 +1458,10 @@ class CrmImporter:
             else self.activity_deal.get(activity_id or "", "")
         )
         account = check(self._id, columns, row, "account")
-        # Last, and only for an otherwise good row: an owner the user file
-        # lacks is added to coachbook, which a refused row must not do.
-        owner = (
-            None
-            if check.problems
-            else check(self._owner, columns, row, "owner", "activity")
-        )
+        owner_id = check(self._owner_id, columns, row, "owner", "activity")
         check.done()
-        assert owner is not None and when is not None
+        assert when is not None
+        owner = self._person(owner_id)  # only for a good row, as for deals
         kind = self._kind(obj, row, default_kind)
         return activity_id, owner, when, what, account, kind
 
