@@ -445,10 +445,12 @@ def test_partial_import_applies_good_rows_and_lists_the_rest(db, tmp_path, setti
 
     with pytest.raises(CommandError, match="1 row was rejected"):
         call_command("import", "salesforce", str(folder))
-    call_command("import", "salesforce", str(folder), "--partial")
+    out = io.StringIO()
+    call_command("import", "salesforce", str(folder), "--partial", stdout=out)
 
     assert deal_count([r["Id"] for r in data]) == 49
     [report_file] = (tmp_path / "import-reports").glob("*.csv")
+    assert f"1 row was left out; it is listed in {report_file}.\n" in out.getvalue()
     assert rows(report_file) == [
         {
             "file": "Opportunity.csv",

@@ -158,6 +158,7 @@ def _numeric_date(text: str, match: re.Match[str], day_first: bool) -> date:
         return _make_date(text, year, b, a)
     if day_first:
         if 12 < b <= 31 and a <= 12:
+            _make_date(text, year, a, b)  # not a date month-first either: say so
             raise ValueError(
                 f"'{text}' has {b} where the month should be, so this file seems "
                 "to write the month first (month/day/year). Import it again with "
@@ -165,6 +166,7 @@ def _numeric_date(text: str, match: re.Match[str], day_first: bool) -> date:
             )
         return _make_date(text, year, b, a)
     if 12 < a <= 31 and b <= 12:
+        _make_date(text, year, b, a)  # not a date day-first either: say so
         raise ValueError(
             f"'{text}' has {a} where the month should be, so this file seems to "
             "write the day first (day/month/year). Import it again with "

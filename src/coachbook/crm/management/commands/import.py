@@ -128,8 +128,11 @@ class Command(CoachbookCommand):
                 / "import-reports"
                 / f"{source}-{report.checksum[:12]}.csv",
             )
+            count = report.rejected_rows
             console.print(
-                f"{report.rejected_rows} rows were left out; they are listed in {out}."
+                f"{count} row{'s were' if count != 1 else ' was'} left out; "
+                f"{'they are' if count != 1 else 'it is'} listed in {out}.",
+                soft_wrap=True,  # a path broken over lines cannot be copied
             )
         elif not report.applied:
             count = report.rejected_rows
