@@ -8,6 +8,7 @@ row. Expected values come from the files, read with the csv module.
 from __future__ import annotations
 
 import csv
+import shutil
 from collections import Counter
 from datetime import date
 
@@ -17,6 +18,7 @@ from django.db import connection
 from coachbook.crm.importers.crm_export import CrmImporter
 from coachbook.crm.importers.layouts import hubspot
 from coachbook.crm.importers.sources import FolderSource
+from coachbook.lib.csvfiles import FileProblem
 from samples import SAMPLES
 
 HUBSPOT = SAMPLES / "fivetran-dbt-hubspot"
@@ -92,3 +94,27 @@ def test_with_partial_the_owners_teams_and_tasks_that_can_join_are_kept(db):
     ) == [("task", len(tasks))]
     stages = rows("deal_pipeline_stage_data.csv")
     assert report.counts["stages"]["read from pipelines"] == len(stages)
+
+
+def test_deals_without_the_pipeline_stages_file_are_refused_with_what_to_add(
+    db, tmp_path
+):
+    folder = tmp_path / "hubspot"
+    shutil.copytree(HUBSPOT, folder)
+    (folder / "deal_pipeline_stage_data.csv").unlink()
+    layout = hubspot()
+
+    with pytest.raises(FileProblem) as refused:
+        CrmImporter(
+            FolderSource(folder, layout), layout, as_of=date(2023, 7, 1)
+        ).run()
+
+    assert str(refused.value) == (
+        "hubspot: has no pipeline stages file; expected "
+        "deal_pipeline_stage_data.csv or pipeline_stages.csv. Deals name their "
+        "stage by an id, and that file gives each id its name, its order and "
+        "whether it is won or lost: export it with the deals"
+    )
+    assert sql("SELECT COUNT(*) FROM crm_opportunity WHERE source = 'hubspot'") == [
+        (0,)
+    ]

@@ -299,6 +299,15 @@ class CrmImporter:
         if self.default_owner_name:
             self.default_owner = self._person_named(self.default_owner_name)
         self._pipeline_stages()
+        if "stages" in self.layout.objects and not self.layout.stages:
+            raise FileProblem(
+                Path(self.source.label),
+                "has no pipeline stages file; expected "
+                + " or ".join(self.layout.objects["stages"].files)
+                + ". Deals name their stage by an id, and that file gives each id "
+                "its name, its order and whether it is won or lost: export it "
+                "with the deals",
+            )
         self._users()
         self._crm_teams()
         self._accounts()
@@ -360,6 +369,7 @@ class CrmImporter:
             return
         columns, rows = found
         count = 0
+        self.report.tables[columns.file] = table
         self.report.count(table, "read", 0)
         try:
             for count, (line, row) in enumerate(rows, start=1):  # noqa: B007

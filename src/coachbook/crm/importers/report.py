@@ -38,6 +38,9 @@ class ImportReport:
     # Asked to apply the good rows and list the rejected ones.
     partial: bool = False
     run: ImportRun | None = None
+    # Which line of counts a file's rows go to ("Opportunity.csv" ->
+    # "opportunities"); a file not named here counts under its own name.
+    tables: dict[str, str] = field(default_factory=dict)
 
     @property
     def rejected_rows(self) -> int:
@@ -57,7 +60,7 @@ class ImportReport:
         """One refused field; `counted` is False for a row's second and later ones."""
         self.rejected.append(Rejection(file, row, field_name, reason))
         if counted:
-            self.count(Path(file).stem, "rejected")
+            self.count(self.tables.get(file, Path(file).stem), "rejected")
 
     def save_run(self, run_by: Person | None) -> ImportRun:
         self.run = ImportRun.objects.create(
@@ -120,7 +123,7 @@ def print_report(console: Console, report: ImportReport) -> None:
         caption_justify="left",
     )
     outcomes = ["read", "created", "updated", "unchanged", "rejected"]
-    table.add_column("file")
+    table.add_column("records")
     for outcome in outcomes:
         table.add_column(outcome, justify="right")
     table.add_column("also")
