@@ -571,12 +571,26 @@ def test_day_first_dates_file_is_refused_without_day_first_and_read_with_it():
 @pytest.mark.parametrize(
     ("text", "day_first", "message"),
     [
-        ("29/02/2023", False, "'29/02/2023' is not a real date: February 2023 has no day 29"),
-        ("31/04/2024", False, "'31/04/2024' is not a real date: April 2024 has no day 31"),
-        ("04/31/2024", True, "'04/31/2024' is not a real date: April 2024 has no day 31"),
+        (
+            "29/02/2023",
+            False,
+            "'29/02/2023' is not a real date: February 2023 has no day 29",
+        ),
+        (
+            "31/04/2024",
+            False,
+            "'31/04/2024' is not a real date: April 2024 has no day 31",
+        ),
+        (
+            "04/31/2024",
+            True,
+            "'04/31/2024' is not a real date: April 2024 has no day 31",
+        ),
     ],
 )
-def test_a_date_no_order_can_read_is_not_sent_to_the_other_order(text, day_first, message):
+def test_a_date_no_order_can_read_is_not_sent_to_the_other_order(
+    text, day_first, message
+):
     # Suggesting the other order would only lead to a second refusal.
     with pytest.raises(ValueError) as refused:
         parse_date(text, day_first=day_first)

@@ -105,9 +105,7 @@ def test_deals_without_the_pipeline_stages_file_are_refused_with_what_to_add(
     layout = hubspot()
 
     with pytest.raises(FileProblem) as refused:
-        CrmImporter(
-            FolderSource(folder, layout), layout, as_of=date(2023, 7, 1)
-        ).run()
+        CrmImporter(FolderSource(folder, layout), layout, as_of=date(2023, 7, 1)).run()
 
     assert str(refused.value) == (
         "hubspot: has no pipeline stages file; expected "

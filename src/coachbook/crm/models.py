@@ -274,10 +274,26 @@ class ImportRun(models.Model):
     def __str__(self) -> str:
         return f"{self.source} import {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
 
+    # The counts every file has, in the order the reports show them.
+    MAIN_OUTCOMES = ("read", "created", "updated", "unchanged", "rejected")
+
     @property
     def rejected_rows(self) -> int:
         """Rows refused: a row with several bad fields is one row."""
         return len({(r.get("file"), r.get("row")) for r in self.rejected})
+
+    @property
+    def ordered_counts(self) -> list[tuple[str, list[tuple[str, int]]]]:
+        """Each line of counts with read, created, ... rejected first, then the rest."""
+
+        def rank(outcome: str) -> int:
+            main = self.MAIN_OUTCOMES
+            return main.index(outcome) if outcome in main else len(main)
+
+        return [
+            (table, sorted(counts.items(), key=lambda item: rank(item[0])))
+            for table, counts in self.counts.items()
+        ]
 
 
 class ImportJob(models.Model):

@@ -122,7 +122,7 @@ def print_report(console: Console, report: ImportReport) -> None:
         else "What the import would have done. None of it was kept.",
         caption_justify="left",
     )
-    outcomes = ["read", "created", "updated", "unchanged", "rejected"]
+    outcomes = ImportRun.MAIN_OUTCOMES
     table.add_column("records")
     for outcome in outcomes:
         table.add_column(outcome, justify="right")
