@@ -1003,3 +1003,32 @@ def test_the_brief_takes_wins_and_losses_from_the_stage_history(db):
     assert "Jackson Controls" not in {d["name"] for d in on_the_tenth["open_deals"]}
     won = on_the_fifth["changes_since_last_session"]["won"]
     assert [(d["name"], d["date"]) for d in won] == [(farmers["Name"], "2026-02-24")]
+
+
+def test_an_export_day_in_the_future_is_refused_before_anything_changes(
+    db, client, settings, tmp_path
+):
+    # A mistyped year would otherwise make every real export after it look
+    # older than the last, and none of them would change a deal again.
+    far = date.today().replace(year=date.today().year + 5)
+    with pytest.raises(CommandError) as refused:
+        call_command("import", "salesforce", str(WORKSHOP), "--as-of", far.isoformat())
+    assert str(refused.value) == (
+        f"Error: argument --as-of: {far:%-d %b %Y} is in the future; give the day "
+        "the export was taken"
+    )
+    with pytest.raises(CommandError, match="write it as year-month-day"):
+        call_command("import", "salesforce", str(WORKSHOP), "--as-of", "6/7/2024")
+    assert deal_count([r["Id"] for r in rows(WORKSHOP / "Opportunity.csv")]) == 0
+
+    settings.DATA_DIR = tmp_path
+    client.force_login(Person.objects.create_sales_ops("ops", password="x-long-pass-1"))
+    with open(WORKSHOP / "Opportunity.csv", "rb") as upload:
+        response = client.post(
+            "/imports/",
+            {"source": "salesforce", "uploads": [upload], "as_of": far.isoformat()},
+        )
+    assert response.status_code == 400
+    assert f"{far:%-d %b %Y} is in the future" in response.content.decode()
+    assert 'name="as_of"' in response.content.decode()
+    assert f'value="{far.isoformat()}"' in response.content.decode()

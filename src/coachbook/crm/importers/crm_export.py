@@ -19,7 +19,7 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -1554,3 +1554,16 @@ def _manager_loops(users: dict[str, dict[str, Any]]) -> list[list[str]]:
 
 def default_as_of() -> date:
     return datetime.now(UTC).date()
+
+
+def export_day_problem(day: date) -> str | None:
+    """Why `day` cannot be the day an export was taken, or None.
+
+    An export dated in the future would make every real export after it look
+    older than the last one, so none of them would change a deal. A day of
+    slack allows for an export taken where it is already tomorrow.
+    """
+    latest = default_as_of() + timedelta(days=1)
+    if day > latest:
+        return f"{day:%-d %b %Y} is in the future; give the day the export was taken"
+    return None

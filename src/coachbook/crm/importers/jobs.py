@@ -154,7 +154,8 @@ def _run(job: ImportJob, folder: Path) -> ImportReport:
     mapping = folder / "mapping.toml"
     if mapping.exists():
         layout = layout.with_overrides(mapping)
-    layout.day_first = bool(options.get("day_first"))
+    if options.get("day_first"):  # unticked keeps what the mapping file says
+        layout.day_first = True
     finished: dict[str, int] = {}
     last_write = [0.0]
 

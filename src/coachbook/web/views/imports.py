@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from coachbook.coaching.permissions import allowed
 from coachbook.crm.importers import jobs
+from coachbook.crm.importers.crm_export import export_day_problem
 from coachbook.crm.models import ImportJob
 from coachbook.web.access import CoachbookRequest
 
@@ -71,6 +72,13 @@ class ImportForm(forms.Form):
         label="Import the good rows and list the rejected ones",
         help_text="Otherwise one bad row stops the whole import and nothing changes.",
     )
+
+    def clean_as_of(self) -> date | None:
+        day = self.cleaned_data["as_of"]
+        problem = export_day_problem(day) if day else None
+        if problem:
+            raise forms.ValidationError(f"{problem}.")
+        return day
 
 
 def _sales_ops(request: CoachbookRequest) -> None:

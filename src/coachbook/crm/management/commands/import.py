@@ -1,5 +1,6 @@
 """coachbook import: load CRM data, targets or currency rates from files."""
 
+from argparse import ArgumentTypeError
 from datetime import date, datetime
 from pathlib import Path
 
@@ -7,7 +8,11 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from coachbook.crm.importers.crm_export import CrmImporter, default_as_of
+from coachbook.crm.importers.crm_export import (
+    CrmImporter,
+    default_as_of,
+    export_day_problem,
+)
 from coachbook.crm.importers.layouts import LAYOUTS, LayoutProblem
 from coachbook.crm.importers.maven import import_maven
 from coachbook.crm.importers.report import (
@@ -21,6 +26,19 @@ from coachbook.crm.importers.sources import FolderSource
 from coachbook.crm.importers.targets import import_targets
 from coachbook.lib.commands import CoachbookCommand
 from coachbook.lib.csvfiles import FileProblem
+
+
+def _export_day(text: str) -> date:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ArgumentTypeError(
+            f"'{text}' is not a date; write it as year-month-day, such as 2024-06-07"
+        ) from None
+    problem = export_day_problem(day)
+    if problem:
+        raise ArgumentTypeError(problem)
+    return day
 
 
 class Command(CoachbookCommand):
@@ -64,7 +82,7 @@ class Command(CoachbookCommand):
         )
         parser.add_argument(
             "--as-of",
-            type=date.fromisoformat,
+            type=_export_day,
             help="The date the export was taken (YYYY-MM-DD); changes are dated by it. "
             "Default: today.",
         )
