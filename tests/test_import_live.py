@@ -130,3 +130,37 @@ def test_an_upload_that_cannot_be_read_is_listed_with_its_reason(
     assert job.run.notes == [job.error.removesuffix(". Nothing was imported.")]
     page = client.get(f"/imports/{job.pk}/").content.decode()
     assert "Excel workbook" in page
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="no shared sample data")
+def test_a_mapping_file_that_reads_dates_day_first_holds_on_the_page(
+    transactional_db, client, settings, tmp_path
+):
+    # The page's day-first box, left unticked, must not switch the file's
+    # own setting off: the same files read the same from the command line.
+    settings.DATA_DIR = tmp_path
+    client.force_login(Person.objects.create_sales_ops("ops", password="a-long-pw-1"))
+    source = (SHARED / "sfdc-data-cloud-workshop" / "Opportunity.csv").read_text(
+        encoding="utf-8-sig"
+    )
+    header, first, *rest = source.splitlines(keepends=True)
+    columns = header.strip().split(",")
+    values = first.rstrip("\r\n").split(",")
+    deal_id = values[columns.index("Id")]
+    values[columns.index("CloseDate")] = "3/4/2024"
+    upload = SimpleUploadedFile(
+        "Opportunity.csv", "".join([header, ",".join(values) + "\n", *rest]).encode()
+    )
+    mapping = SimpleUploadedFile("org.toml", b"[options]\nday_first = true\n")
+
+    response = client.post(
+        "/imports/", {"source": "salesforce", "uploads": [upload], "mapping": mapping}
+    )
+    assert response.status_code == 302
+    job = finished_job()
+
+    assert job.state == "done", job.error
+    [(stored,)] = sql(
+        f"SELECT close_date FROM crm_opportunity WHERE external_id = '{deal_id}'"
+    )
+    assert str(stored) == "2024-04-03"  # 3 April, read day first

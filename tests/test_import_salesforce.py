@@ -682,7 +682,7 @@ def test_an_activity_type_coachbook_does_not_know_is_noted_and_can_be_mapped(
     assert not any("LinkedIn" in note for note in mapped.notes)
 
     mapping.write_text('[kinds]\nLinkedIn = "social"\n')
-    with pytest.raises(LayoutProblem, match="linkedin must be one of call, email"):
+    with pytest.raises(LayoutProblem, match="LinkedIn must be one of call, email"):
         salesforce().with_overrides(mapping)
 
 
@@ -1032,3 +1032,68 @@ def test_an_export_day_in_the_future_is_refused_before_anything_changes(
     assert f"{far:%-d %b %Y} is in the future" in response.content.decode()
     assert 'name="as_of"' in response.content.decode()
     assert f'value="{far.isoformat()}"' in response.content.decode()
+
+
+def test_every_mistake_in_a_mapping_file_is_named_before_anything_changes(db, tmp_path):
+    mapping = tmp_path / "our-org.toml"
+    mapping.write_text(
+        "opportunity = 'x'\n"
+        "[stages]\n"
+        '"Verbal Commit" = "Negotiation"\n'
+        '[stages."Commit"]\n'
+        'order = "eight"\n'
+        '[stages."Late"]\n'
+        "order = -1\n"
+        'category = "closed"\n'
+        "[task.columns]\n"
+        "ammount = 'X'\n"
+        "subject = 5\n"
+        "[options]\n"
+        'day_first = "false"\n'
+        "colour = true\n"
+    )
+    with pytest.raises(CommandError) as refused:
+        call_command("import", "salesforce", str(WORKSHOP), "--mapping", str(mapping))
+
+    message = str(refused.value)
+    assert message.startswith(f"{mapping}: ")
+    for problem in [
+        "'opportunity' must be a section, written [opportunity]",
+        "stage 'Verbal Commit' must be a section",
+        "stage 'Commit' has order 'eight'; use a whole number from 0 to 32767, "
+        "without quotes",
+        "stage 'Late' has category 'closed'; use open, won or lost",
+        "stage 'Late' has order -1",
+        "[task.columns] has no field 'ammount'",
+        "[task.columns] subject must be a column name in quotes",
+        "[options] day_first must be true or false, without quotes",
+        "[options] has no 'colour'",
+    ]:
+        assert problem in message
+    assert deal_count([r["Id"] for r in rows(WORKSHOP / "Opportunity.csv")]) == 0
+    [listed] = ImportRun.objects.filter(status="refused")
+    assert listed.notes == [message.removesuffix(". Nothing was imported.")]
+
+    missing = tmp_path / "not-there.toml"
+    with pytest.raises(CommandError, match="there is no such mapping file"):
+        call_command("import", "salesforce", str(WORKSHOP), "--mapping", str(missing))
+
+
+def test_a_mapping_file_can_rename_the_files_it_reads(db, tmp_path):
+    folder = tmp_path / "renamed"
+    shutil.copytree(WORKSHOP, folder)
+    (folder / "Opportunity.csv").rename(folder / "Opportunities.csv")
+    mapping = tmp_path / "our-org.toml"
+    mapping.write_text('[opportunity]\nfiles = ["Opportunities.csv"]\n')
+
+    call_command(
+        "import",
+        "salesforce",
+        str(folder),
+        "--mapping",
+        str(mapping),
+        stdout=io.StringIO(),
+    )
+
+    ids = [r["Id"] for r in rows(folder / "Opportunities.csv")]
+    assert deal_count(ids) == len(ids) == 50

@@ -67,42 +67,39 @@ class Layout:
         return self.stages.get(label.strip().casefold())
 
     def with_overrides(self, path: Path) -> Layout:
-        """This layout with a user's mapping file applied; errors name the file and key."""
+        """This layout with a user's mapping file applied.
+
+        Every problem in the file is listed at once, each naming the file and
+        the key, so one round of fixes is enough.
+        """
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except FileNotFoundError as exc:
+            raise LayoutProblem(f"{path}: there is no such mapping file") from exc
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise LayoutProblem(
                 f"{path}: cannot be read as a mapping file ({exc})"
             ) from exc
         layout = copy.deepcopy(self)
+        problems: list[str] = []
         for key, value in data.items():
-            if key == "stages":
-                layout.stages.update(_stages(value, str(path)))
+            if key not in ("stages", "kinds", "options", *layout.objects):
+                problems.append(
+                    f"'{key}' is not something a {self.source} mapping can set; use "
+                    f"{', '.join(sorted(layout.objects))}, stages, kinds or options"
+                )
+            elif not isinstance(value, dict):
+                problems.append(f"'{key}' must be a section, written [{key}]")
+            elif key == "stages":
+                layout.stages.update(_stages(value, problems))
             elif key == "kinds":
-                kinds = {str(k).casefold(): str(v).casefold() for k, v in value.items()}
-                wrong = sorted(k for k, v in kinds.items() if v not in KINDS)
-                if wrong:
-                    raise LayoutProblem(
-                        f"{path}: under [kinds], {', '.join(wrong)} must be one of "
-                        f"{', '.join(KINDS)}"
-                    )
-                layout.kinds.update(kinds)
+                layout.kinds.update(_kinds(value, problems))
             elif key == "options":
-                layout.day_first = bool(value.get("day_first", layout.day_first))
-                layout.decimal_comma = bool(
-                    value.get("decimal_comma", layout.decimal_comma)
-                )
-            elif key in layout.objects:
-                for name, columns in value.get("columns", {}).items():
-                    layout.objects[key].columns[name] = _names(columns)
-                if "files" in value:
-                    layout.objects[key].files = _names(value["files"])
+                _options(layout, value, problems)
             else:
-                raise LayoutProblem(
-                    f"{path}: '{key}' is not something a {self.source} mapping can "
-                    f"set; use one of {', '.join(sorted(layout.objects))}, stages, "
-                    "kinds or options"
-                )
+                _object(key, layout.objects[key], value, problems)
+        if problems:
+            raise LayoutProblem(f"{path}: " + "; ".join(problems))
         return layout
 
 
@@ -110,24 +107,115 @@ class LayoutProblem(Exception):
     pass
 
 
-def _names(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else [str(v) for v in value]
+def _names(value: Any) -> list[str] | None:
+    """A column or file name, or a list of them; None when it is neither."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names:
+        return None
+    if not all(isinstance(n, str) and n.strip() for n in names):
+        return None
+    return [n.strip() for n in names]
 
 
-def _stages(table: dict[str, Any], where: str) -> dict[str, Stage]:
+def _object(
+    key: str, spec: ObjectLayout, value: dict[str, Any], problems: list[str]
+) -> None:
+    for part in value:
+        if part not in ("columns", "files"):
+            problems.append(f"[{key}] can set columns and files, not '{part}'")
+    columns = value.get("columns", {})
+    if not isinstance(columns, dict):
+        problems.append(f'[{key}.columns] must be a section of field = "Column"')
+        columns = {}
+    for name, given in columns.items():
+        if name not in spec.columns:
+            problems.append(
+                f"[{key}.columns] has no field '{name}'; the fields are "
+                + ", ".join(sorted(spec.columns))
+            )
+        elif (names := _names(given)) is None:
+            problems.append(
+                f"[{key}.columns] {name} must be a column name in quotes, or a list "
+                "of them"
+            )
+        else:
+            spec.columns[name] = names
+    if "files" in value:
+        files = _names(value["files"])
+        if files is None:
+            problems.append(f"[{key}] files must be a file name in quotes, or a list")
+        else:
+            spec.files = files
+
+
+def _kinds(table: dict[str, Any], problems: list[str]) -> dict[str, str]:
+    kinds = {}
+    for label, kind in table.items():
+        if not isinstance(kind, str) or kind.casefold() not in KINDS:
+            problems.append(
+                f"under [kinds], {label} must be one of {', '.join(KINDS)} in quotes"
+            )
+        else:
+            kinds[label.casefold()] = kind.casefold()
+    return kinds
+
+
+OPTIONS = ("day_first", "decimal_comma")
+
+
+def _options(layout: Layout, table: dict[str, Any], problems: list[str]) -> None:
+    for name, value in table.items():
+        if name not in OPTIONS:
+            problems.append(
+                f"[options] has no '{name}'; the options are {', '.join(OPTIONS)}"
+            )
+        elif not isinstance(value, bool):
+            problems.append(f"[options] {name} must be true or false, without quotes")
+        else:
+            setattr(layout, name, value)
+
+
+# Stage orders are kept in a small whole number on each deal.
+MAX_STAGE_ORDER = 32767
+STAGE_KEYS = ("name", "order", "category")
+
+
+def _stages(table: dict[str, Any], problems: list[str]) -> dict[str, Stage]:
     stages = {}
     for label, spec in table.items():
-        category = str(spec.get("category", "open"))
-        if category not in CATEGORIES:
-            raise LayoutProblem(
-                f"{where}: stage '{label}' has category '{category}'; "
-                "use open, won or lost"
+        where = f"stage '{label}'"
+        before = len(problems)
+        if not isinstance(spec, dict):
+            problems.append(
+                f'{where} must be a section, written [stages."{label}"] with its '
+                "name, order and category under it"
             )
-        stages[label.strip().casefold()] = Stage(
-            name=str(spec.get("name", label)),
-            order=int(spec.get("order", 0)),
-            category=category,
-        )
+            continue
+        for key in spec:
+            if key not in STAGE_KEYS:
+                problems.append(
+                    f"{where} has '{key}'; a stage has {', '.join(STAGE_KEYS)}"
+                )
+        category = spec.get("category", "open")
+        order = spec.get("order", 0)
+        name = spec.get("name", label)
+        if category not in CATEGORIES:
+            problems.append(f"{where} has category '{category}'; use open, won or lost")
+        if (
+            not isinstance(order, int)
+            or isinstance(order, bool)
+            or not 0 <= order <= MAX_STAGE_ORDER
+        ):
+            problems.append(
+                f"{where} has order {order!r}; use a whole number from 0 to "
+                f"{MAX_STAGE_ORDER}, without quotes"
+            )
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
+            problems.append(f"{where} needs a name of 1 to 100 characters, in quotes")
+        if len(problems) == before:
+            stages[label.strip().casefold()] = Stage(
+                name=name.strip(), order=order, category=category
+            )
     return stages
 
 

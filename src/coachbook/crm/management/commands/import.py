@@ -182,6 +182,8 @@ class Command(CoachbookCommand):
 
     def _crm(self, source: str, path: Path | None, console, **options):
         layout = LAYOUTS[source]()
+        if options.get("mapping"):  # before the files are found: it may rename them
+            layout = layout.with_overrides(options["mapping"])
         if options.get("live"):
             from coachbook.crm.connectors.base import ConnectorError
             from coachbook.crm.importers.live import live_source
@@ -198,8 +200,6 @@ class Command(CoachbookCommand):
             )
         else:
             feed = FolderSource(path, layout)
-        if options.get("mapping"):
-            layout = layout.with_overrides(options["mapping"])
         if options.get("day_first"):
             layout.day_first = True
         with Progress(
