@@ -1097,3 +1097,40 @@ def test_a_mapping_file_can_rename_the_files_it_reads(db, tmp_path):
 
     ids = [r["Id"] for r in rows(folder / "Opportunities.csv")]
     assert deal_count(ids) == len(ids) == 50
+
+
+def test_a_later_export_without_a_column_leaves_that_field_as_it_was(db, tmp_path):
+    # A report exported without Amount (or with it renamed) says nothing
+    # about amounts: it must not empty them, nor record 50 amount changes.
+    run(WORKSHOP, as_of=date(2024, 6, 7))
+    before = sql(
+        "SELECT external_id, amount, close_date FROM crm_opportunity "
+        "WHERE source = 'salesforce' ORDER BY external_id"
+    )
+    history_before = sql("SELECT COUNT(*) FROM crm_stagechange")
+    folder = tmp_path / "narrow"
+    shutil.copytree(WORKSHOP, folder)
+    data = rows(folder / "Opportunity.csv")
+    for row in data:
+        row["Amount (converted)"] = row.pop("Amount")
+        row["Close"] = row.pop("CloseDate")
+    with open(folder / "Opportunity.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(data[0]))
+        writer.writeheader()
+        writer.writerows(data)
+
+    report = run(folder, as_of=date(2024, 6, 14))
+
+    assert (
+        sql(
+            "SELECT external_id, amount, close_date FROM crm_opportunity "
+            "WHERE source = 'salesforce' ORDER BY external_id"
+        )
+        == before
+    )
+    assert sql("SELECT COUNT(*) FROM crm_stagechange") == history_before
+    assert report.counts["history"]["from comparing exports"] == 0
+    assert (
+        f"Opportunity.csv has no Amount or CloseDate column, so the {len(data)} "
+        "deals already in coachbook keep what they had there" in report.notes
+    )

@@ -82,6 +82,21 @@ DEAL_FIELDS = [
 ]
 
 
+# The deal columns each optional file column fills. When a file lacks the
+# column, deals already in coachbook keep what they have: a report exported
+# without its Amount column says nothing about amounts.
+DEAL_FIELDS_BY_COLUMN = {
+    "name": ["name"],
+    "account": ["account_id"],
+    "amount": ["amount", "source_amount", "source_currency"],
+    "probability": ["probability"],
+    "close_date": ["close_date"],
+    "created": ["created_on"],
+    "next_step": ["next_step"],
+    "segment": ["segment"],
+}
+
+
 class Source(Protocol):
     label: str
 
@@ -882,9 +897,11 @@ class CrmImporter:
         first_rejection = len(self.report.rejected)
         with Staging("deal", columns_of, index=["external_id", "line"]) as stage:
             file, id_column = "", ""
+            present: set[str] = set()
             for columns, line, row in self._each("opportunity", "opportunities"):
                 self._need_owner_column(columns, "opportunity", "deals")
                 file, id_column = columns.file, columns.where["id"]
+                present = set(columns.where)
                 try:
                     deal = self._deal(columns, row)
                 except (Rejected, RowRejected, ValueError) as exc:
@@ -900,6 +917,7 @@ class CrmImporter:
             stage.close()
             if stage.rows:
                 self._drop_repeated_deals(stage, file, id_column)
+                self._keep_fields_without_columns(stage, file, present)
                 self._merge_deals(stage)
         # Repeats are found after reading: list the file's rejections in row
         # order again.
@@ -951,6 +969,38 @@ class CrmImporter:
             )
             """
         )
+
+    def _keep_fields_without_columns(
+        self, stage: Staging, file: str, present: set[str]
+    ) -> None:
+        """Deals already here keep the fields this file has no column for."""
+        missing = [c for c in DEAL_FIELDS_BY_COLUMN if c not in present]
+        if not missing:
+            return
+        deal = Opportunity._meta.db_table
+        settings = ", ".join(
+            f"{name} = (SELECT o.{name} FROM {deal} o "
+            f"WHERE o.external_id = {stage.name}.external_id)"
+            for column in missing
+            for name in DEAL_FIELDS_BY_COLUMN[column]
+        )
+        kept = staging.run(
+            f"""
+            UPDATE {stage.name} SET {settings}
+            WHERE EXISTS (
+                SELECT 1 FROM {deal} o WHERE o.external_id = {stage.name}.external_id
+            )
+            """
+        )
+        spec = self.layout.objects["opportunity"]
+        named = [spec.columns[c][0] for c in missing if spec.columns.get(c)]
+        if kept and named:
+            deals = f"the {kept} deals" if kept != 1 else "the 1 deal"
+            self.report.notes.append(
+                f"{file} has no {' or '.join(named)} column, so {deals} already "
+                f"in coachbook keep{'s' if kept == 1 else ''} what "
+                f"{'they' if kept != 1 else 'it'} had there"
+            )
 
     def _deal(self, columns: Columns, row: dict[str, str]) -> tuple[Any, ...]:
         """The row's values in the order of DEAL_FIELDS; every bad field refused at once."""
