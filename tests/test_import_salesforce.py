@@ -1134,3 +1134,32 @@ def test_a_later_export_without_a_column_leaves_that_field_as_it_was(db, tmp_pat
         f"Opportunity.csv has no Amount or CloseDate column, so the {len(data)} "
         "deals already in coachbook keep what they had there" in report.notes
     )
+
+
+def test_one_owner_named_with_stray_spaces_is_one_person(db, tmp_path):
+    folder = tmp_path / "no-owner"
+    shutil.copytree(WORKSHOP, folder)
+    data = rows(folder / "Opportunity.csv")
+    for row in data:
+        del row["OwnerId"]
+    with open(folder / "Opportunity.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(data[0]))
+        writer.writeheader()
+        writer.writerows(data)
+
+    run(folder, default_owner="Pat Admin")
+    again = run(folder, default_owner="  Pat   Admin ")
+
+    assert sql("SELECT COUNT(*) FROM people_person WHERE full_name LIKE 'Pat%'") == [
+        (1,)
+    ]
+    assert again.counts["opportunities"]["unchanged"] == len(data)
+    # Only spaces name no one: the file is refused for its missing owner.
+    with pytest.raises(FileProblem, match="has no owner column"):
+        run(folder, default_owner="   ")
+
+    named = run(WORKSHOP, default_owner="Pat Admin")
+    assert (
+        "Opportunity.csv names each row's owner, so its deals stay with them "
+        "rather than going to Pat Admin" in named.notes
+    )

@@ -212,7 +212,8 @@ class CrmImporter:
         self.accounts: dict[str, int] = {}
         self.rates = list(CurrencyRate.objects.order_by("currency", "-valid_from"))
         self.unknown_kinds: Counter[tuple[str, str]] = Counter()
-        self.default_owner_name = default_owner
+        # Spaces as typed do not make another person: "Pat  Admin" is Pat Admin.
+        self.default_owner_name = " ".join((default_owner or "").split()) or None
         self.default_owner: Person | None = None
 
     # Running ---------------------------------------------------------------
@@ -307,7 +308,7 @@ class CrmImporter:
             )
         for name in getattr(self.source, "unused_files", list)():
             self.report.notes.append(
-                f"{name} was not read: it is not one of the {self.layout.source.title()} "
+                f"{name} was not read: it is not one of the {self.layout.title} "
                 "files coachbook imports"
             )
         self._load_known_people()
@@ -546,6 +547,13 @@ class CrmImporter:
 
     def _need_owner_column(self, columns: Columns, obj: str, things: str) -> None:
         """A file with no owner column stops the import, unless one owner was named."""
+        if "owner" in columns.where and self.default_owner_name:
+            note = (
+                f"{columns.file} names each row's owner, so its {things} stay with "
+                f"them rather than going to {self.default_owner_name}"
+            )
+            if note not in self.report.notes:
+                self.report.notes.append(note)
         if "owner" not in columns.where and self.default_owner is None:
             names = (
                 "/".join(self.layout.objects[obj].columns.get("owner", [])) or "owner"
@@ -592,7 +600,7 @@ class CrmImporter:
             # add the owner by id, and say so; sales ops can name them later.
             person = Person.objects.create(
                 username=Person.free_username(f"{self.layout.source} {owner_id}"),
-                full_name=f"{self.layout.source.title()} user {owner_id}",
+                full_name=f"{self.layout.title} user {owner_id}",
                 role=Person.Role.REP,
                 external_id=owner_id,
             )

@@ -63,6 +63,13 @@ class Layout:
     day_first: bool = False
     decimal_comma: bool = False
 
+    @property
+    def title(self) -> str:
+        """The CRM's name as its maker writes it."""
+        return {"hubspot": "HubSpot", "salesforce": "Salesforce"}.get(
+            self.source, self.source.title()
+        )
+
     def stage(self, label: str) -> Stage | None:
         return self.stages.get(label.strip().casefold())
 

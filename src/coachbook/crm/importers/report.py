@@ -141,9 +141,9 @@ def print_report(console: Console, report: ImportReport) -> None:
     for rejection in report.rejected:
         console.print(f"[red]rejected[/red] {rejection}", highlight=False)
     if report.applied and report.rejected:
-        console.print(
-            f"[yellow]Import applied without the {report.rejected_rows} rejected rows.[/yellow]"
-        )
+        count = report.rejected_rows
+        rows = "the 1 rejected row" if count == 1 else f"the {count} rejected rows"
+        console.print(f"[yellow]Import applied without {rows}.[/yellow]")
     elif report.applied:
         console.print("[green]Import applied.[/green]")
 
