@@ -263,7 +263,8 @@ def test_parse_datetime_refuses_with_a_plain_reason(text, words):
         ("12,34,567.00", (Decimal("1234567.00"), "USD")),
         ("1,5", (Decimal("1.50"), "USD")),
         ("1,50", (Decimal("1.50"), "USD")),
-        ("1.234", (Decimal("1.23"), "USD")),
+        ("1234.567", (Decimal("1234.57"), "USD")),
+        ("0.125", (Decimal("0.13"), "USD")),
         (".5", (Decimal("0.50"), "USD")),
         ("EUR1234", (Decimal("1234.00"), "EUR")),
         ("eur 12", (Decimal("12.00"), "EUR")),
@@ -318,6 +319,11 @@ def test_parse_money_decimal_comma():
         ("1,234.56.7", "two decimal separators ('.' twice)"),
         ("1.234,5,6", "two decimal separators (',' twice)"),
         ("1,2345", "cannot tell whether ','"),
+        # A dot before three digits, after one to three: a thousands group
+        # in Europe, decimals in the US. Refused, never guessed.
+        ("1.234", "could be 1234 (with '.' grouping thousands) or 1.234"),
+        ("1.234 €", "could be 1234"),
+        ("USD 999.999", "could be 999999"),
         ("1.5E+06", "scientific notation"),
         ("N/A", "has no number in it"),
         ("USD", "has no number in it"),

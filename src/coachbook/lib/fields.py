@@ -426,6 +426,9 @@ _AMOUNT = re.compile(
 )
 # 83000.00 or 1200: no symbol, sign or grouping, a point for decimals.
 _PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d+)?")
+# 1.234 is one thousand two hundred and thirty-four where dots group
+# thousands, and one and a bit where they mark decimals: never guessed.
+_DOT_GROUP_OR_DECIMAL = re.compile(r"[1-9]\d{0,2}\.\d{3}")
 _SCIENTIFIC = re.compile(r"[-+]?\d+(?:[.,]\d+)?[eE][-+]?\d+")
 # More digits than any amount coachbook keeps; refused before rounding.
 _MOST_DIGITS = 20
@@ -446,7 +449,9 @@ def parse_money(
     A lone ',' before exactly three digits groups thousands unless
     decimal_comma is set; before one or two digits it is a decimal comma. With
     decimal_comma set, a lone '.' before exactly three digits groups thousands
-    (1.234 is 1234). Spaces and apostrophes always group thousands.
+    (1.234 is 1234); without it, one to three digits, a dot and three digits
+    (1.234) is refused as ambiguous. Spaces and apostrophes always group
+    thousands.
     """
     value = text.strip()
     if not value:
@@ -456,7 +461,11 @@ def parse_money(
             f"'{text}' is not an amount coachbook can keep: it has more than "
             f"{_MOST_DIGITS} digits"
         )
-    if not decimal_comma and _PLAIN_AMOUNT.fullmatch(value):
+    if (
+        not decimal_comma
+        and _PLAIN_AMOUNT.fullmatch(value)
+        and not _DOT_GROUP_OR_DECIMAL.fullmatch(value)
+    ):
         return (
             Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP),
             default_currency.strip().upper(),
@@ -586,6 +595,14 @@ def _lone_separator(text: str, number: str, mark: str, groups_thousands: bool) -
     after = len(number) - number.index(mark) - 1
     if after == 3 and groups_thousands:
         return ""
+    if mark == "." and _DOT_GROUP_OR_DECIMAL.fullmatch(number):
+        whole, fraction = number.split(".")
+        raise ValueError(
+            f"'{text}' could be {whole}{fraction} (with '.' grouping thousands) or "
+            f"{whole}.{fraction}; write amounts with their cents (1234.00), or, if "
+            "this file writes 1.234,50, set decimal_comma = true under [options] "
+            "in a mapping file"
+        )
     if mark == "," and after > 3 and groups_thousands:
         raise ValueError(
             f"'{text}': cannot tell whether ',' separates thousands or decimals; "
