@@ -1150,9 +1150,9 @@ def test_one_owner_named_with_stray_spaces_is_one_person(db, tmp_path):
     run(folder, default_owner="Pat Admin")
     again = run(folder, default_owner="  Pat   Admin ")
 
-    assert sql("SELECT COUNT(*) FROM people_person WHERE full_name LIKE 'Pat%'") == [
-        (1,)
-    ]
+    assert sql(
+        "SELECT COUNT(*) FROM people_person WHERE full_name LIKE %s", ["Pat%"]
+    ) == [(1,)]
     assert again.counts["opportunities"]["unchanged"] == len(data)
     # Only spaces name no one: the file is refused for its missing owner.
     with pytest.raises(FileProblem, match="has no owner column"):
@@ -1163,3 +1163,78 @@ def test_one_owner_named_with_stray_spaces_is_one_person(db, tmp_path):
         "Opportunity.csv names each row's owner, so its deals stay with them "
         "rather than going to Pat Admin" in named.notes
     )
+
+
+def write_rows(path: Path, data: list[dict[str, str]]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(data[0]))
+        writer.writeheader()
+        writer.writerows(data)
+
+
+def activity(external_id: str) -> tuple:
+    [found] = sql(
+        "SELECT a.subject, o.external_id FROM crm_activity a "
+        "LEFT JOIN crm_opportunity o ON o.id = a.opportunity_id "
+        "WHERE a.external_id = %s",
+        [external_id],
+    )
+    return found
+
+
+def test_a_task_listed_twice_with_different_values_is_refused_naming_the_first(
+    db, tmp_path
+):
+    folder = tmp_path / "twice"
+    shutil.copytree(WORKSHOP, folder)
+    tasks = rows(folder / "Task.csv")
+    tasks.append({**tasks[1], "Subject": "Something else"})
+    tasks.append(dict(tasks[2]))  # the same row again: kept once
+    write_rows(folder / "Task.csv", tasks)
+
+    report = run(folder, partial=True)
+
+    [refused] = [r for r in report.rejected if r.file == "Task.csv"]
+    assert (refused.row, refused.field) == (len(tasks), "Id")  # the first added
+    assert refused.reason == (
+        f"activity {tasks[1]['Id']} is also on row 3 with different values; "
+        "keep one of the two rows"
+    )
+    assert report.counts["activities"]["duplicate in file"] == 1
+    assert activity(tasks[1]["Id"])[0] == tasks[1]["Subject"]
+    assert report.counts["activities"]["created"] == len(tasks) - 2
+
+
+def test_a_task_takes_the_values_of_a_later_export_but_not_of_an_older_one(
+    db, tmp_path
+):
+    # A deal refused in the first import leaves its task without a deal; once
+    # the deal comes in, the next export links the task to it.
+    folder = tmp_path / "export"
+    shutil.copytree(WORKSHOP, folder)
+    deals = rows(folder / "Opportunity.csv")
+    tasks = rows(folder / "Task.csv")
+    deal_id, task_id = deals[1]["Id"], tasks[1]["Id"]
+    good_amount = deals[1]["Amount"]
+    deals[1]["Amount"] = "bad"
+    tasks[1]["WhatId"] = deal_id
+    write_rows(folder / "Opportunity.csv", deals)
+    write_rows(folder / "Task.csv", tasks)
+    run(folder, as_of=date(2024, 6, 7), partial=True)
+    assert activity(task_id) == (tasks[1]["Subject"], None)
+
+    deals[1]["Amount"] = good_amount
+    tasks[1]["Subject"] = "Renewal call, moved"
+    write_rows(folder / "Opportunity.csv", deals)
+    write_rows(folder / "Task.csv", tasks)
+    later = run(folder, as_of=date(2024, 6, 14))
+
+    assert activity(task_id) == ("Renewal call, moved", deal_id)
+    assert later.counts["activities"]["updated"] == 1
+    assert later.counts["activities"]["unchanged"] == len(tasks) - 1
+
+    tasks[1]["Subject"] = "What the older export said"
+    write_rows(folder / "Task.csv", tasks)
+    older = run(folder, as_of=date(2024, 6, 10))
+    assert activity(task_id) == ("Renewal call, moved", deal_id)
+    assert older.counts["activities"]["updated"] == 0

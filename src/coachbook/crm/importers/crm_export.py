@@ -924,7 +924,13 @@ class CrmImporter:
                 stage.add((line, *deal))
             stage.close()
             if stage.rows:
-                self._drop_repeated_deals(stage, file, id_column)
+                self._drop_repeats(
+                    stage,
+                    [name for name, _ in DEAL_FIELDS if name != "external_id"],
+                    (file, id_column),
+                    "opportunities",
+                    "deal",
+                )
                 self._keep_fields_without_columns(stage, file, present)
                 self._merge_deals(stage)
         # Repeats are found after reading: list the file's rejections in row
@@ -933,18 +939,23 @@ class CrmImporter:
             self.report.rejected[first_rejection:], key=lambda r: r.row
         )
 
-    def _drop_repeated_deals(self, stage: Staging, file: str, id_column: str) -> None:
-        """A deal the file lists again is kept once, from its first row.
+    def _drop_repeats(
+        self,
+        stage: Staging,
+        fields: list[str],
+        where: tuple[str, str],
+        table: str,
+        thing: str,
+    ) -> None:
+        """A record the file lists again is kept once, from its first row.
 
         A later row that agrees with the first is counted as a duplicate; one
         that differs is refused, naming the first row. The database finds them,
-        so memory does not grow with the number of deals.
+        so memory does not grow with the size of the file. `where` is the file
+        and its id column, for the refusal.
         """
-        differs = " OR ".join(
-            staging.differs(f"r.{name}", f"f.{name}")
-            for name, _ in DEAL_FIELDS
-            if name != "external_id"
-        )
+        file, id_column = where
+        differs = " OR ".join(staging.differs(f"r.{n}", f"f.{n}") for n in fields)
         repeats = staging.fetch(
             f"""
             SELECT r.line, r.external_id, f.line, CASE WHEN {differs} THEN 1 ELSE 0 END
@@ -952,23 +963,24 @@ class CrmImporter:
             JOIN (SELECT external_id, min(line) AS line FROM {stage.name}
                   GROUP BY external_id HAVING count(*) > 1) first
               ON first.external_id = r.external_id AND r.line > first.line
-            JOIN {stage.name} f ON f.line = first.line
+            JOIN {stage.name} f
+              ON f.external_id = first.external_id AND f.line = first.line
             ORDER BY r.line
             """
         )
         if not repeats:
             return
-        for line, deal_id, first_line, different in repeats:
+        for line, record_id, first_line, different in repeats:
             if different:
                 self.report.reject(
                     file,
                     line,
                     id_column,
-                    f"deal {deal_id} is also on row {first_line} "
+                    f"{thing} {record_id} is also on row {first_line} "
                     "with different values; keep one of the two rows",
                 )
             else:
-                self.report.count("opportunities", "duplicate in file")
+                self.report.count(table, "duplicate in file")
         staging.run(
             f"""
             DELETE FROM {stage.name} WHERE line > (
@@ -1465,11 +1477,12 @@ class CrmImporter:
                 self.activity_deal.setdefault(activity, deal)
 
     def _activities(self, obj: str, default_kind: str) -> None:
-        """Activities are checked row by row, then written in one statement.
+        """Activities are checked row by row, then written in a few statements.
 
-        An id the file repeats is kept once (its first row); one coachbook
-        already has is left as it is. The deal and account each activity names
-        are found by the database, among this import's and earlier ones'.
+        An id the file repeats is kept once (its first row). One coachbook
+        already has is updated to what this export says, unless an export
+        taken later was imported already. The deal and account each activity
+        names are found by the database, among this import's and earlier ones'.
         """
         columns_of = [
             ("line", "int"),
@@ -1482,7 +1495,9 @@ class CrmImporter:
             ("subject", "text"),
         ]
         with Staging("activity", columns_of, index=["external_id"]) as stage:
+            where = ("", "")
             for columns, line, row in self._each(obj, "activities"):
+                where = (columns.file, columns.where["id"])
                 try:
                     activity_id, owner, when, what, account, kind = self._activity(
                         obj, columns, row, default_kind
@@ -1503,7 +1518,10 @@ class CrmImporter:
                     )
                 )
             stage.close()
-            self._merge_activities(stage)
+            if stage.rows:
+                fields = [name for name, _ in columns_of[2:]]
+                self._drop_repeats(stage, fields, where, "activities", "activity")
+                self._merge_activities(stage)
         self._note_unknown_kinds(self._file_name(obj), obj, default_kind)
 
     def _activity(
@@ -1534,40 +1552,60 @@ class CrmImporter:
         return activity_id, owner, when, what, account, kind
 
     def _merge_activities(self, stage: Staging) -> None:
-        if not stage.rows:
-            return
         activity, deal, account = (
             Activity._meta.db_table,
             Opportunity._meta.db_table,
             Account._meta.db_table,
         )
-        (distinct,) = staging.fetch(
-            f"SELECT count(DISTINCT external_id) FROM {stage.name}"
-        )[0]
+        (distinct,) = staging.fetch(f"SELECT count(*) FROM {stage.name}")[0]
         (before,) = staging.fetch(f"SELECT coalesce(max(id), 0) FROM {activity}")[0]
-        # In file order, so an id's first row is the one kept.
-        created = staging.run(
-            f"""
-            INSERT INTO {activity}
-                (external_id, source, rep_id, opportunity_id, account_id, kind,
-                 occurred_at, subject)
-            SELECT s.external_id, %s, s.rep_id, d.id, coalesce(a.id, w.id), s.kind,
-                   s.occurred_at, s.subject
+        # Each activity as coachbook keeps it: its deal and account found.
+        found = f"""
+            SELECT s.external_id, s.rep_id, d.id AS opportunity_id,
+                   coalesce(a.id, w.id) AS account_id, s.kind, s.occurred_at,
+                   s.subject, s.line
             FROM {stage.name} s
             LEFT JOIN {deal} d ON d.external_id = s.what
             LEFT JOIN {account} a ON a.external_id = s.account
             LEFT JOIN {account} w ON w.external_id = s.what
+        """
+        fields = [
+            "rep_id",
+            "opportunity_id",
+            "account_id",
+            "kind",
+            "occurred_at",
+            "subject",
+        ]
+        updated = 0
+        if before and not self._older_than_last_import():
+            changed = " OR ".join(
+                staging.differs(f"{activity}.{n}", f"n.{n}") for n in fields
+            )
+            updated = staging.run(
+                f"""
+                UPDATE {activity} SET {", ".join(f"{n} = n.{n}" for n in fields)}
+                FROM ({found}) n
+                WHERE {activity}.external_id = n.external_id
+                  AND {activity}.source = %s AND ({changed})
+                """,
+                [self.layout.source],
+            )
+        created = staging.run(
+            f"""
+            INSERT INTO {activity}
+                (external_id, source, {", ".join(fields)})
+            SELECT n.external_id, %s, {", ".join(f"n.{f}" for f in fields)}
+            FROM ({found}) n
             WHERE true
-            ORDER BY s.line
+            ORDER BY n.line
             ON CONFLICT DO NOTHING
             """,
             [self.layout.source],
         )
         self.report.count("activities", "created", created)
-        self.report.count("activities", "unchanged", distinct - created)
-        duplicates = stage.rows - distinct
-        if duplicates:
-            self.report.count("activities", "duplicate in file", duplicates)
+        self.report.count("activities", "updated", updated)
+        self.report.count("activities", "unchanged", distinct - created - updated)
         for kind, n in staging.fetch(
             f"""
             SELECT a.kind, count(*) FROM {activity} a
@@ -1578,6 +1616,19 @@ class CrmImporter:
             [before],
         ):
             self.report.count("activities", kind, n)
+
+    def _older_than_last_import(self) -> bool:
+        """Whether an export taken after this one was imported from this CRM."""
+        latest = (
+            ImportRun.objects.filter(
+                source=self.layout.source, status=ImportRun.Status.APPLIED
+            )
+            .exclude(data_as_of=None)
+            .order_by("-data_as_of")
+            .values_list("data_as_of", flat=True)
+            .first()
+        )
+        return latest is not None and latest > self.as_of
 
 
 def _employees(text: str) -> int:
