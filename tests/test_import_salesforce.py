@@ -1238,3 +1238,26 @@ def test_a_task_takes_the_values_of_a_later_export_but_not_of_an_older_one(
     older = run(folder, as_of=date(2024, 6, 10))
     assert activity(task_id) == ("Renewal call, moved", deal_id)
     assert older.counts["activities"]["updated"] == 0
+
+
+def test_an_unknown_type_is_noted_even_when_the_subtype_gives_a_kind(db, tmp_path):
+    # Real Salesforce exports fill TaskSubtype on every task, so a custom
+    # type would otherwise never reach the report.
+    folder = tmp_path / "subtype"
+    shutil.copytree(WORKSHOP, folder)
+    tasks = rows(folder / "Task.csv")
+    for task in tasks[:3]:
+        task["Type"], task["Type__c"], task["TaskSubtype"] = "LinkedIn", "", "Email"
+    write_rows(folder / "Task.csv", tasks)
+
+    report = run(folder)
+
+    notes = " ".join(report.notes)
+    assert "LinkedIn (3)" in notes
+    assert "They count by their subtype where the file gives one" in notes
+    ids = [t["Id"] for t in tasks[:3]]
+    assert sql(
+        "SELECT kind, COUNT(*) FROM crm_activity WHERE external_id IN (%s, %s, %s) "
+        "GROUP BY kind",
+        ids,
+    ) == [("email", 3)]

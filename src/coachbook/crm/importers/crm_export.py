@@ -1440,20 +1440,24 @@ class CrmImporter:
     def _kind(self, obj: str, row: dict[str, str], default: str) -> str:
         """The first of the kind columns whose value names a known kind.
 
-        A value no column explains (a "LinkedIn" task type) leaves the
-        object's own kind, and is counted for a note in the report.
+        A type coachbook does not know (a "LinkedIn" task type) is counted for
+        a note in the report, even when a later column (Salesforce's
+        TaskSubtype) still gives the activity a kind; with none, the
+        activity takes the object's own kind.
         """
         unknown = ""
+        kind = default
         for column in self.layout.objects[obj].columns.get("kind", []):
             value = (row.get(column) or "").strip()
-            kind = self.layout.kinds.get(value.casefold())
-            if kind:
-                return kind
+            known = self.layout.kinds.get(value.casefold())
+            if known:
+                kind = known
+                break
             if value and not unknown and value.casefold() not in NO_KIND:
                 unknown = value
         if unknown:
             self.unknown_kinds[(obj, unknown)] += 1
-        return default
+        return kind
 
     def _note_unknown_kinds(self, file: str, obj: str, default: str) -> None:
         found = [(v, n) for (o, v), n in self.unknown_kinds.most_common() if o == obj]
@@ -1463,8 +1467,9 @@ class CrmImporter:
         more = f" and {len(found) - 5} more" if len(found) > 5 else ""
         self.report.notes.append(
             f"{file}: {sum(n for _, n in found):,} activities have a type coachbook "
-            f"does not know: {listed}{more}. They count as {default}s; to count them "
-            'otherwise, add them under [kinds] in a mapping file (LinkedIn = "email").'
+            f"does not know: {listed}{more}. They count by their subtype where the "
+            f"file gives one, otherwise as {default}s; to count them otherwise, add "
+            'them under [kinds] in a mapping file (LinkedIn = "email").'
         )
 
     def _associations(self) -> None:
