@@ -23,6 +23,7 @@ from coachbook.coaching.brief import build_brief
 from coachbook.crm.importers.crm_export import CrmImporter
 from coachbook.crm.importers.layouts import LayoutProblem
 from coachbook.crm.importers.layouts import salesforce_any as salesforce
+from coachbook.crm.importers.scorecard import import_rates
 from coachbook.crm.importers.sources import FolderSource
 from coachbook.crm.models import Activity, ActivityTarget, ImportRun
 from coachbook.lib import fields
@@ -1261,3 +1262,112 @@ def test_an_unknown_type_is_noted_even_when_the_subtype_gives_a_kind(db, tmp_pat
         "GROUP BY kind",
         ids,
     ) == [("email", 3)]
+
+
+def test_deals_in_other_currencies_are_converted_with_the_rate_of_their_close_date(
+    db, tmp_path
+):
+    rates = tmp_path / "rates.csv"
+    rates.write_text(
+        "currency,rate,valid_from\n"
+        "EUR,1.08,2024-01-01\n"
+        "EUR,1.10,2024-07-01\n"
+        "GBP,1.25,2024-01-01\n"
+    )
+    first = import_rates(rates)
+    assert first.applied and first.counts["currency-rates"]["created"] == 3
+    assert [
+        (currency, Decimal(str(rate)), str(day))
+        for currency, rate, day in sql(
+            "SELECT currency, rate, valid_from FROM crm_currencyrate "
+            "ORDER BY currency, valid_from"
+        )
+    ] == [
+        ("EUR", Decimal("1.08"), "2024-01-01"),
+        ("EUR", Decimal("1.10"), "2024-07-01"),
+        ("GBP", Decimal("1.25"), "2024-01-01"),
+    ]
+
+    folder = tmp_path / "currencies"
+    shutil.copytree(WORKSHOP, folder)
+    deals = rows(folder / "Opportunity.csv")
+    for deal in deals:
+        deal["CurrencyIsoCode"] = "USD"
+    # Worked by hand: 1,000.00 EUR at 1.08 is 1,080.00; at 1.10, 1,100.00;
+    # 2,500.50 GBP at 1.25 is 3,125.625, kept as 3,125.63 (half up).
+    deals[0].update(Amount="1000.00", CurrencyIsoCode="EUR", CloseDate="2024-03-01")
+    deals[1].update(Amount="€1.000,00", CurrencyIsoCode="EUR", CloseDate="2024-08-01")
+    deals[2].update(Amount="2500.50", CurrencyIsoCode="gbp", CloseDate="2024-07-01")
+    deals[3].update(Amount="10", CurrencyIsoCode="EUR", CloseDate="2023-12-31")
+    deals[4].update(Amount="10", CurrencyIsoCode="Euro")
+    write_rows(folder / "Opportunity.csv", deals)
+
+    report = run(folder, partial=True)
+
+    def stored(deal):
+        return [
+            (Decimal(str(amount)), Decimal(str(written)), currency)
+            for amount, written, currency in sql(
+                "SELECT amount, source_amount, source_currency FROM crm_opportunity "
+                "WHERE external_id = %s",
+                [deal["Id"]],
+            )
+        ]
+
+    assert stored(deals[0]) == [(Decimal("1080.00"), Decimal("1000.00"), "EUR")]
+    assert stored(deals[1]) == [(Decimal("1100.00"), Decimal("1000.00"), "EUR")]
+    assert stored(deals[2]) == [(Decimal("3125.63"), Decimal("2500.50"), "GBP")]
+    assert stored(deals[3]) == stored(deals[4]) == []
+    refused = {(r.row, r.field): r.reason for r in report.rejected}
+    assert refused == {
+        (5, "Amount"): "is in EUR and there is no EUR rate on or before "
+        "2023-12-31; add one under Currency rates and import again",
+        (6, "CurrencyIsoCode"): "'Euro' is not a currency code; write the "
+        "three-letter code, such as EUR",
+    }
+
+
+def test_a_rates_file_counts_what_it_changed_and_refuses_a_rate_given_twice(
+    db, tmp_path
+):
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate,valid_from\nEUR,1.1,2024-01-01\n")
+    import_rates(rates)
+
+    rates.write_text(
+        "currency,rate,valid_from\n"
+        "EUR,1.20,2024-01-01\n"
+        "EUR,1.10,2024-07-01\n"
+        "GBP,1.25,2024-01-01\n"
+    )
+    changed = import_rates(rates)
+    assert dict(changed.counts["currency-rates"]) == {
+        "read": 3,
+        "updated": 1,
+        "created": 2,
+    }
+    again = import_rates(rates)
+    assert dict(again.counts["currency-rates"]) == {"read": 3, "unchanged": 3}
+
+    rates.write_text(
+        "currency,rate,valid_from\n"
+        "EUR,1.30,2024-01-01\n"
+        "EUR,1.31,2024-01-01\n"
+        "GBP,-1,2024-01-01\n"
+    )
+    refused = import_rates(rates)
+    assert not refused.applied
+    assert [(r.row, r.field, r.reason) for r in refused.rejected] == [
+        (
+            3,
+            "valid_from",
+            "repeats row 2: EUR from 2024-01-01 again; keep one of the two rows",
+        ),
+        (4, "rate", "'-1' is not a positive number"),
+    ]
+    assert refused.counts["currency-rates"]["rejected"] == 2
+    [(kept,)] = sql(
+        "SELECT rate FROM crm_currencyrate WHERE currency = 'EUR' "
+        "AND valid_from = '2024-01-01'"
+    )
+    assert Decimal(str(kept)) == Decimal("1.20")

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -476,6 +476,12 @@ class CrmImporter:
         """(amount in the org's currency, amount as written, its currency)."""
         value = columns.value(row, "amount")
         code = (columns.value(row, "currency") or "").upper() or self.currency
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise Rejected(
+                "currency",
+                f"'{columns.value(row, 'currency')}' is not a currency code; write "
+                "the three-letter code, such as EUR",
+            )
         if not value:
             return None, None, code
         try:
@@ -506,7 +512,10 @@ class CrmImporter:
             return amount
         for rate in self.rates:
             if rate.currency == currency and rate.valid_from <= on:
-                return (amount * rate.rate).quantize(Decimal("0.01"))
+                # Half up, as a spreadsheet rounds: 3,125.625 is 3,125.63.
+                return (amount * rate.rate).quantize(
+                    fields.CENT, rounding=ROUND_HALF_UP
+                )
         raise Rejected(
             "amount",
             f"is in {currency} and there is no {currency} rate on or before {on}; "

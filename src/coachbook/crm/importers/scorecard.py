@@ -34,6 +34,7 @@ def _run(
     path = Path(path)
     report = ImportReport(source=source, location=str(path))
     report.checksum = checksum_of([path]) if path.is_file() else ""
+    report.tables[path.name] = source  # refused rows count beside the rows read
     try:
         with transaction.atomic():
             for number, row in read_rows(path, columns):
@@ -115,6 +116,7 @@ def import_activity_targets(path: Path, run_by: Person | None = None) -> ImportR
 
 def import_rates(path: Path, run_by: Person | None = None) -> ImportReport:
     home = Organisation.current().currency
+    seen: dict[tuple[str, date], int] = {}
 
     def apply_row(number: int, row: dict[str, str], report: ImportReport) -> None:
         currency = row["currency"].strip().upper()
@@ -127,8 +129,9 @@ def import_rates(path: Path, run_by: Person | None = None) -> ImportReport:
             )
             return
         try:
-            rate = Decimal(row["rate"].strip())
-            if rate <= 0:
+            # Kept to eight decimals, as the rates table holds them.
+            rate = Decimal(row["rate"].strip()).quantize(Decimal("1e-8"))
+            if not 0 < rate < 10**10:
                 raise InvalidOperation
         except InvalidOperation:
             report.reject(
@@ -145,10 +148,29 @@ def import_rates(path: Path, run_by: Person | None = None) -> ImportReport:
                 f"'{row['valid_from']}' is not a date like 2024-01-31",
             )
             return
-        _, created = CurrencyRate.objects.update_or_create(
-            currency=currency, valid_from=valid_from, defaults={"rate": rate}
-        )
-        report.count("currency-rates", "created" if created else "unchanged")
+        if (currency, valid_from) in seen:
+            report.reject(
+                path.name,
+                number,
+                "valid_from",
+                f"repeats row {seen[currency, valid_from]}: {currency} from "
+                f"{valid_from} again; keep one of the two rows",
+            )
+            return
+        seen[currency, valid_from] = number
+        kept = CurrencyRate.objects.filter(
+            currency=currency, valid_from=valid_from
+        ).first()
+        if kept is None:
+            CurrencyRate.objects.create(
+                currency=currency, valid_from=valid_from, rate=rate
+            )
+            report.count("currency-rates", "created")
+        elif kept.rate != rate:
+            CurrencyRate.objects.filter(pk=kept.pk).update(rate=rate)
+            report.count("currency-rates", "updated")
+        else:
+            report.count("currency-rates", "unchanged")
 
     return _run(
         path, "currency-rates", ["currency", "rate", "valid_from"], apply_row, run_by
