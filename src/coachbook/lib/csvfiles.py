@@ -42,22 +42,29 @@ def read_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, 
         )
 
     # Only CR and LF end a row; form feeds or line separators inside a value do not.
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in next(reader)]
+    header[0] = header[0].lstrip("\ufeff").strip()
     missing = [name for name in required if name not in header]
     if missing:
         raise FileProblem(
             path, "missing column " + ", ".join(f"'{m}'" for m in missing)
         )
 
-    reader.fieldnames = header
-    for row in reader:
-        # A row's number is the file line it ends on, as a spreadsheet shows it.
-        values = {key: (value or "").strip() for key, value in row.items() if key}
-        extra = row.get(None)
+    # A row's number is the one a spreadsheet shows it on: the header is row
+    # 1, a record is one row however many lines it spans, a blank line is a
+    # row (and skipped).
+    for number, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        values = {
+            key: value.strip() for key, value in zip(header, row, strict=False) if key
+        }
+        values.update({key: "" for key in header[len(row) :] if key})
+        extra = row[len(header) :]
         if extra:
             values[EXTRA] = f"has {len(extra)} more values than the header has columns"
-        yield reader.line_num, values
+        yield number, values
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula.

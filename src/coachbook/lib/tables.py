@@ -65,10 +65,11 @@ def open_table(path: Path, *, required: Sequence[str] = ()) -> Table:
 
 
 class Table(Iterator[tuple[int, dict[str, str]]]):
-    """The rows of one CSV file: (line number, {column: value}).
+    """The rows of one CSV file: (row number, {column: value}).
 
-    The line number is the physical line a row ends on, as a text editor
-    shows it (the header is line 1). Values are stripped of surrounding
+    The row number is the row a spreadsheet shows the record on: the header
+    is row 1, each record one row however many lines its quoted values span,
+    and a blank line a row of its own. Values are stripped of surrounding
     spaces. A row with fewer values than the header (cut short), or with more
     non-empty ones, gets an EXTRA entry saying so.
     """
@@ -82,6 +83,7 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
     def __init__(self, path: Path, raw: BinaryIO, required: Sequence[str]) -> None:
         self.path = path
         self.skipped_footer_lines = 0
+        self._records = 0  # records read, the header included
         self._raw = raw
         self._text: io.TextIOWrapper | None = None
         self.encoding = self._detect_encoding(raw.read(SNIFF_BYTES))
@@ -270,7 +272,7 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
     def _read_row(self) -> list[str]:
         start = self._reader.line_num + 1
         try:
-            return next(self._reader)
+            values = next(self._reader)
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
                 problem = (
@@ -281,6 +283,8 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
             else:
                 problem = f"the row starting on line {start} cannot be read ({exc})"
             raise FileProblem(self.path, problem) from None
+        self._records += 1
+        return values
 
     def _check_header(self, required: Sequence[str]) -> None:
         seen: dict[str, int] = {}
@@ -316,7 +320,7 @@ class Table(Iterator[tuple[int, dict[str, str]]]):
                     values = self._read_row()
                 except StopIteration:
                     break
-                line = self._reader.line_num
+                line = self._records
                 first = values[0] if values else ""
                 if (not first or first.isspace()) and not "".join(values).strip():
                     holding = True  # blank rows are skipped silently
