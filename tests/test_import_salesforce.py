@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
@@ -1371,3 +1374,30 @@ def test_a_rates_file_counts_what_it_changed_and_refuses_a_rate_given_twice(
         "AND valid_from = '2024-01-01'"
     )
     assert Decimal(str(kept)) == Decimal("1.20")
+
+
+def test_the_command_line_says_why_it_stopped_in_plain_words(tmp_path):
+    env = {
+        **os.environ,
+        "COACHBOOK_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "coachbook.settings",
+    }
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coachbook",
+            "import",
+            "salesforce",
+            str(tmp_path / "x"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"{tmp_path / 'x'} is not a folder or .zip of Salesforce export files\n"
+    )

@@ -196,7 +196,7 @@ class Command(CoachbookCommand):
             feed = self._unzipped(path, layout)
         elif path is None or not path.is_dir():
             raise CommandError(
-                f"{path} is not a folder or .zip of {source} export files"
+                f"{path} is not a folder or .zip of {layout.title} export files"
             )
         else:
             feed = FolderSource(path, layout)
