@@ -1224,8 +1224,16 @@ def test_a_task_takes_the_values_of_a_later_export_but_not_of_an_older_one(
     tasks[1]["WhatId"] = deal_id
     write_rows(folder / "Opportunity.csv", deals)
     write_rows(folder / "Task.csv", tasks)
-    run(folder, as_of=date(2024, 6, 7), partial=True)
+    first = run(folder, as_of=date(2024, 6, 7), partial=True)
     assert activity(task_id) == (tasks[1]["Subject"], None)
+    kept = {d["Id"] for d in deals if d["Id"] != deal_id}
+    kept |= {a["Id"] for a in rows(folder / "Account.csv")}
+    unlinked = sum(1 for t in tasks if t["WhatId"] and t["WhatId"] not in kept)
+    assert unlinked >= 1
+    assert (
+        f"Task.csv: {unlinked:,} {'activities name' if unlinked > 1 else 'activity names'}"
+        " a deal or account coachbook does not have" in " ".join(first.notes)
+    )
 
     deals[1]["Amount"] = good_amount
     tasks[1]["Subject"] = "Renewal call, moved"

@@ -1535,7 +1535,7 @@ class CrmImporter:
             if stage.rows:
                 fields = [name for name, _ in columns_of[2:]]
                 self._drop_repeats(stage, fields, where, "activities", "activity")
-                self._merge_activities(stage)
+                self._merge_activities(stage, obj)
         self._note_unknown_kinds(self._file_name(obj), obj, default_kind)
 
     def _activity(
@@ -1565,7 +1565,7 @@ class CrmImporter:
         kind = self._kind(obj, row, default_kind)
         return activity_id, owner, when, what, account, kind
 
-    def _merge_activities(self, stage: Staging) -> None:
+    def _merge_activities(self, stage: Staging, obj: str) -> None:
         activity, deal, account = (
             Activity._meta.db_table,
             Opportunity._meta.db_table,
@@ -1617,6 +1617,22 @@ class CrmImporter:
             """,
             [self.layout.source],
         )
+        (unlinked,) = staging.fetch(
+            f"""
+            SELECT count(*) FROM {stage.name} s
+            WHERE s.what IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM {deal} d WHERE d.external_id = s.what)
+              AND NOT EXISTS (SELECT 1 FROM {account} w WHERE w.external_id = s.what)
+            """
+        )[0]
+        if unlinked:
+            self.report.notes.append(
+                f"{self._file_name(obj)}: {unlinked:,} "
+                f"{'activity names' if unlinked == 1 else 'activities name'} a deal "
+                "or account coachbook does not have (not in this export or an "
+                "earlier one, or a record of another kind); "
+                f"{'it is' if unlinked == 1 else 'they are'} kept without that link"
+            )
         self.report.count("activities", "created", created)
         self.report.count("activities", "updated", updated)
         self.report.count("activities", "unchanged", distinct - created - updated)
