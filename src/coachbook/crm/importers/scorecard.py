@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 
@@ -51,6 +52,18 @@ def _run(
         logger.info("%s import applied counts=%s", source, dict(report.counts[source]))
     report.save_run(run_by)
     return report
+
+
+def _keep(model: Any, lookup: dict[str, Any], **value: Any) -> str:
+    """Save one value of the row `lookup` finds; created, updated or unchanged."""
+    [(field, wanted)] = value.items()
+    row, created = model.objects.get_or_create(**lookup, defaults=value)
+    if created:
+        return "created"
+    if getattr(row, field) == wanted:
+        return "unchanged"
+    model.objects.filter(pk=row.pk).update(**value)
+    return "updated"
 
 
 def import_activity_targets(path: Path, run_by: Person | None = None) -> ImportReport:
@@ -98,16 +111,8 @@ def import_activity_targets(path: Path, run_by: Person | None = None) -> ImportR
             )
             return
         seen[key] = number
-        target, created = ActivityTarget.objects.get_or_create(
-            rep=rep, kind=kind, defaults={"per_week": per_week}
-        )
-        if created:
-            report.count("activity-targets", "created")
-        elif target.per_week != per_week:
-            ActivityTarget.objects.filter(pk=target.pk).update(per_week=per_week)
-            report.count("activity-targets", "updated")
-        else:
-            report.count("activity-targets", "unchanged")
+        outcome = _keep(ActivityTarget, {"rep": rep, "kind": kind}, per_week=per_week)
+        report.count("activity-targets", outcome)
 
     return _run(
         path, "activity-targets", ["rep", "activity", "per_week"], apply_row, run_by
@@ -158,19 +163,10 @@ def import_rates(path: Path, run_by: Person | None = None) -> ImportReport:
             )
             return
         seen[currency, valid_from] = number
-        kept = CurrencyRate.objects.filter(
-            currency=currency, valid_from=valid_from
-        ).first()
-        if kept is None:
-            CurrencyRate.objects.create(
-                currency=currency, valid_from=valid_from, rate=rate
-            )
-            report.count("currency-rates", "created")
-        elif kept.rate != rate:
-            CurrencyRate.objects.filter(pk=kept.pk).update(rate=rate)
-            report.count("currency-rates", "updated")
-        else:
-            report.count("currency-rates", "unchanged")
+        outcome = _keep(
+            CurrencyRate, {"currency": currency, "valid_from": valid_from}, rate=rate
+        )
+        report.count("currency-rates", outcome)
 
     return _run(
         path, "currency-rates", ["currency", "rate", "valid_from"], apply_row, run_by
