@@ -102,3 +102,26 @@ def real_data(transactional_db):
     ).create(apps, None)
     if not Opportunity.objects.exists():
         load_demo_data()
+
+
+@pytest.fixture
+def readers_not_locked_out():
+    """The tests' in-memory SQLite shares one cache between connections and
+    locks a whole table while the import writes to it, so the page's progress
+    request would fail where the product's own database (a file in WAL mode)
+    lets readers go on. Reading without those locks gives the page what it
+    gets in production."""
+
+    def read_uncommitted(sender, connection, **kwargs) -> None:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA read_uncommitted = 1")
+
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    for open_connection in connections.all(initialized_only=True):
+        read_uncommitted(None, open_connection)
+    connection_created.connect(read_uncommitted)
+    yield
+    connection_created.disconnect(read_uncommitted)

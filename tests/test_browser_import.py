@@ -8,8 +8,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
-from django.db.backends.signals import connection_created
+from django.db import connection
 from playwright.sync_api import Page, expect
 
 from coachbook.people.models import Person
@@ -26,26 +25,6 @@ pytestmark = [
 ]
 
 WORKSHOP = SAMPLES / "sfdc-data-cloud-workshop"
-
-
-@pytest.fixture
-def readers_not_locked_out():
-    """The tests' in-memory SQLite shares one cache between connections and
-    locks a whole table while the import writes to it, so the page's progress
-    request would fail where the product's own database (a file in WAL mode)
-    lets readers go on. Reading without those locks gives the page what it
-    gets in production."""
-
-    def read_uncommitted(sender, connection, **kwargs) -> None:
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA read_uncommitted = 1")
-
-    for open_connection in connections.all(initialized_only=True):
-        read_uncommitted(None, open_connection)
-    connection_created.connect(read_uncommitted)
-    yield
-    connection_created.disconnect(read_uncommitted)
 
 
 def test_sales_ops_upload_an_export_watch_it_run_and_download_the_rejected_row(

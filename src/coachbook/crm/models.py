@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 from django.db import models
 
 from coachbook.people.models import Person
@@ -327,6 +331,28 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} import {self.pk} ({self.get_state_display()})"
+
+    # While an import runs, everything it writes to the database stays unseen
+    # until it ends (it is one transaction), so its progress goes to a file
+    # beside the upload, which any web process can read.
+    PROGRESS_FILE = "progress.json"
+
+    def write_progress(self, rows_done: int, step: str) -> None:
+        folder = Path(self.folder)
+        scratch = folder / f".{self.PROGRESS_FILE}"
+        scratch.write_text(json.dumps({"rows_done": rows_done, "step": step}))
+        os.replace(scratch, folder / self.PROGRESS_FILE)  # never half-written
+
+    def read_progress(self) -> None:
+        """Take the running import's progress from its file, when there is one."""
+        if self.state != self.State.RUNNING or not self.folder:
+            return
+        try:
+            progress = json.loads((Path(self.folder) / self.PROGRESS_FILE).read_text())
+            self.rows_done = int(progress["rows_done"])
+            self.step = str(progress["step"])[:200]
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # not started yet: nothing read so far
 
     @property
     def percent(self) -> int:

@@ -164,9 +164,7 @@ def _run(job: ImportJob, folder: Path) -> ImportReport:
         now = time.monotonic()
         if now - last_write[0] >= 0.5:
             last_write[0] = now
-            ImportJob.objects.filter(pk=job.pk).update(
-                rows_done=sum(finished.values()), step=f"{obj}: {rows:,} rows read"
-            )
+            job.write_progress(sum(finished.values()), f"{obj}: {rows:,} rows read")
 
     as_of = options.get("as_of")
     return CrmImporter(

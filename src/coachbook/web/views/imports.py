@@ -129,6 +129,7 @@ def imports(request: CoachbookRequest) -> HttpResponse:
 def import_job(request: CoachbookRequest, job_id: int) -> HttpResponse:
     _sales_ops(request)
     job = get_object_or_404(ImportJob.objects.select_related("run"), pk=job_id)
+    job.read_progress()
     template = (
         "web/partials/import_progress.html" if request.htmx else "web/import_job.html"
     )
