@@ -1409,3 +1409,23 @@ def test_the_command_line_says_why_it_stopped_in_plain_words(tmp_path):
     assert result.stderr == (
         f"{tmp_path / 'x'} is not a folder or .zip of Salesforce export files\n"
     )
+
+
+GENAI = SHARED / "sfdc-gen-ai-demo"
+
+
+def test_a_deal_an_export_shows_won_ahead_of_its_close_date_is_not_open(db):
+    # The sample marks deals Closed Won whose close dates are still to come.
+    # Seen closed in the export of 12 Jul 2024, they are not open that day.
+    deals = rows(GENAI / "Opportunity.csv")
+    run(GENAI, as_of=date(2024, 7, 12))
+    owner = Person.objects.get(external_id__startswith=deals[0]["OwnerId"][:15])
+    won_ahead = [
+        d for d in deals if d["IsClosed"] == "1" and d["CloseDate"] > "2024-07-12"
+    ]
+    assert won_ahead  # the case this test is about is in the file
+
+    brief = build_brief(owner, date(2024, 7, 12))
+
+    open_in_file = sorted(d["Id"][:15] for d in deals if d["IsClosed"] != "1")
+    assert sorted(d["external_id"][:15] for d in brief["open_deals"]) == open_in_file

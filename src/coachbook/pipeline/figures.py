@@ -54,9 +54,13 @@ def open_q(as_of: date, data_as_of: date | None) -> Q:
     if data_as_of and as_of >= data_as_of:
         created |= Q(created_on__isnull=True)
     # A deal closed now was still open on `as_of` if it closed later: by its
-    # close date, unless its history shows it entered the closed stage by then.
-    closed_later = Q(close_date__gt=as_of) & (
-        Q(stage_entered_on__isnull=True) | Q(stage_entered_on__gt=as_of)
+    # close date, unless its history shows it entered the closed stage by
+    # then, or an export taken by then already showed it closed (a deal marked
+    # won ahead of its close date).
+    closed_later = (
+        Q(close_date__gt=as_of)
+        & (Q(stage_entered_on__isnull=True) | Q(stage_entered_on__gt=as_of))
+        & (Q(snapshot_on__isnull=True) | Q(snapshot_on__gt=as_of))
     )
     still_open = Q(status=Opportunity.Status.OPEN) | closed_later
 
