@@ -1429,3 +1429,25 @@ def test_a_deal_an_export_shows_won_ahead_of_its_close_date_is_not_open(db):
 
     open_in_file = sorted(d["Id"][:15] for d in deals if d["IsClosed"] != "1")
     assert sorted(d["external_id"][:15] for d in brief["open_deals"]) == open_in_file
+
+
+def test_the_printed_report_keeps_brackets_and_one_line_per_rejected_row(
+    db, tmp_path, settings
+):
+    settings.DATA_DIR = tmp_path
+    folder = tmp_path / "linkedin"
+    shutil.copytree(WORKSHOP, folder)
+    tasks = rows(folder / "Task.csv")
+    tasks[0]["Type__c"], tasks[0]["TaskSubtype"] = "LinkedIn", ""
+    tasks[1]["ActivityDate"] = "[soon] " + "x" * 150
+    tasks[1]["CreatedDate"] = ""
+    write_rows(folder / "Task.csv", tasks)
+    out = io.StringIO()
+
+    call_command("import", "salesforce", str(folder), "--partial", stdout=out)
+
+    printed = out.getvalue()
+    assert 'add them under [kinds] in a mapping file (LinkedIn = "email")' in printed
+    [line] = [line for line in printed.splitlines() if "Task.csv row 3" in line]
+    assert line.startswith("rejected Task.csv row 3, ActivityDate: ")
+    assert "'[soon] " + "x" * 150 + "'" in line

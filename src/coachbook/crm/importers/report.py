@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from coachbook.crm.models import ImportRun
@@ -136,10 +137,17 @@ def print_report(console: Console, report: ImportReport) -> None:
         table.add_row(name, *(str(counts.get(o, 0)) for o in outcomes), also)
     console.print(table)
 
+    # Notes and reasons quote the files and name mapping sections such as
+    # [kinds]: printed as written, not read as styles. A rejected row stays on
+    # one line, so a saved or searched output has one line per problem.
     for note in report.notes:
-        console.print(f"• {note}", highlight=False)
+        console.print(f"• {escape(note)}", highlight=False, soft_wrap=True)
     for rejection in report.rejected:
-        console.print(f"[red]rejected[/red] {rejection}", highlight=False)
+        console.print(
+            f"[red]rejected[/red] {escape(str(rejection))}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if report.applied and report.rejected:
         count = report.rejected_rows
         rows = "the 1 rejected row" if count == 1 else f"the {count} rejected rows"
