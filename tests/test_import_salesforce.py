@@ -1162,11 +1162,26 @@ def test_one_owner_named_with_stray_spaces_is_one_person(db, tmp_path):
     with pytest.raises(FileProblem, match="has no owner column"):
         run(folder, default_owner="   ")
 
-    named = run(WORKSHOP, default_owner="Pat Admin")
+    blank = tmp_path / "one-blank-owner"
+    shutil.copytree(WORKSHOP, blank)
+    deals = rows(blank / "Opportunity.csv")
+    deals[4]["OwnerId"] = ""
+    write_rows(blank / "Opportunity.csv", deals)
+    named = run(blank, default_owner="Pat Admin")
     assert (
-        "Opportunity.csv names each row's owner, so its deals stay with them "
-        "rather than going to Pat Admin" in named.notes
+        "Opportunity.csv names its rows' owners: only deals whose owner is empty "
+        "go to Pat Admin" in named.notes
     )
+    assert sql(
+        "SELECT p.full_name FROM crm_opportunity o "
+        "JOIN people_person p ON p.id = o.owner_id WHERE o.external_id = %s",
+        [deals[4]["Id"]],
+    ) == [("Pat Admin",)]
+    assert sql(
+        "SELECT p.external_id FROM crm_opportunity o "
+        "JOIN people_person p ON p.id = o.owner_id WHERE o.external_id = %s",
+        [deals[5]["Id"]],
+    ) == [(deals[5]["OwnerId"],)]
 
 
 def write_rows(path: Path, data: list[dict[str, str]]) -> None:

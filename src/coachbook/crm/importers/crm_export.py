@@ -558,8 +558,8 @@ class CrmImporter:
         """A file with no owner column stops the import, unless one owner was named."""
         if "owner" in columns.where and self.default_owner_name:
             note = (
-                f"{columns.file} names each row's owner, so its {things} stay with "
-                f"them rather than going to {self.default_owner_name}"
+                f"{columns.file} names its rows' owners: only {things} whose owner "
+                f"is empty go to {self.default_owner_name}"
             )
             if note not in self.report.notes:
                 self.report.notes.append(note)
@@ -581,8 +581,8 @@ class CrmImporter:
         name: str = "owner",
         thing: str = "deal",
     ) -> str | None:
-        """The row's owner id, checked; None when the file has no owner column
-        and the user named one owner for it."""
+        """The row's owner id, checked; None when the row names no owner (or
+        the file has no owner column) and the user named one owner for it."""
         if name not in columns.where:
             if self.default_owner is not None:
                 return None
@@ -592,6 +592,8 @@ class CrmImporter:
                 "export it with its owner, or name one with --owner",
             )
         owner_id = self._id(columns, row, name)
+        if not owner_id and self.default_owner is not None:
+            return None  # the owner the user named takes the rows with none
         if not owner_id:
             raise Rejected(
                 columns.where.get(name, name), f"is empty; every {thing} needs an owner"
