@@ -1466,3 +1466,22 @@ def test_the_printed_report_keeps_brackets_and_one_line_per_rejected_row(
     [line] = [line for line in printed.splitlines() if "Task.csv row 3" in line]
     assert line.startswith("rejected Task.csv row 3, ActivityDate: ")
     assert "'[soon] " + "x" * 150 + "'" in line
+
+
+def test_an_owner_added_by_id_is_named_in_the_report_and_found_by_that_id(db):
+    # The workshop export has no user file: its one owner is added by id.
+    deals = rows(WORKSHOP / "Opportunity.csv")
+    owner_id = deals[0]["OwnerId"]
+    report = run(WORKSHOP)
+
+    assert report.counts["people"]["added by id"] == 1
+    assert (
+        "Owners the export names but its user file lacks are added as reps named "
+        f"by their id, such as 'Salesforce user {owner_id}'" in " ".join(report.notes)
+    )
+    for given in (owner_id, owner_id[:15]):
+        printed = io.StringIO()
+        call_command("prep", given, "--as-of", "2024-06-30", stdout=printed)
+        assert f"Salesforce user {owner_id}" in printed.getvalue()
+    with pytest.raises(CommandError, match="import salesforce, hubspot or maven"):
+        call_command("prep", "Nobody Here", stdout=io.StringIO())

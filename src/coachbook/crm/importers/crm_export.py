@@ -619,6 +619,13 @@ class CrmImporter:
             person.save(update_fields=["password"])
             self.people[owner_id] = person
             self.report.count("people", "added by id")
+            if self.report.counts["people"]["added by id"] == 1:
+                self.report.notes.append(
+                    f"Owners the export names but its user file lacks are added "
+                    f"as reps named by their id, such as '{person.full_name}'; "
+                    "give them their names (and a team) under People in Data "
+                    "and settings"
+                )
         return person
 
     def _users(self) -> None:

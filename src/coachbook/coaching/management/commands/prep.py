@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from coachbook.coaching.brief import build_brief
+from coachbook.lib import fields
 from coachbook.lib.commands import CoachbookCommand
 from coachbook.people.models import Organisation, Person
 
@@ -29,13 +30,24 @@ class Command(CoachbookCommand):
     def handle(
         self, *args, rep: str, as_of: date | None, json: bool, **options
     ) -> None:
-        person = Person.objects.filter(
-            full_name__iexact=rep.strip(), role=Person.Role.REP
-        ).first()
+        reps = Person.objects.filter(role=Person.Role.REP)
+        wanted = rep.strip()
+        # A rep by name, or by the id their CRM gives them; a Salesforce id of
+        # 15 characters is the same person as its 18-character form.
+        ids = {wanted}
+        try:
+            ids.add(fields.salesforce_id(wanted))
+        except ValueError:
+            pass
+        person = (
+            reps.filter(full_name__iexact=wanted).first()
+            or reps.filter(external_id__in=ids).first()
+        )
         if person is None:
             raise CommandError(
-                f"No rep called '{rep}'. Check the spelling, or import the CRM data first "
-                "(coachbook import maven DIR)."
+                f"No rep called '{rep}'. Check the spelling, or import the CRM data "
+                "first (coachbook import salesforce, hubspot or maven, with the "
+                "export's folder)."
             )
         as_of = as_of or Organisation.current().today()
         if not 1970 <= as_of.year <= 2100:
