@@ -1483,5 +1483,13 @@ def test_an_owner_added_by_id_is_named_in_the_report_and_found_by_that_id(db):
         printed = io.StringIO()
         call_command("prep", given, "--as-of", "2024-06-30", stdout=printed)
         assert f"Salesforce user {owner_id}" in printed.getvalue()
+    # On no team yet, the rep has nobody to be compared with.
+    assert "Win rate, last 90 days:" in printed.getvalue()
+    assert "(team " not in printed.getvalue()
+    brief = build_brief(Person.objects.get(external_id=owner_id), date(2024, 6, 30))
+    assert brief["team_win_rate_90d"] is None
+    assert (
+        brief["team_win_rate_90d_reason"] == f"Salesforce user {owner_id} is on no team"
+    )
     with pytest.raises(CommandError, match="import salesforce, hubspot or maven"):
         call_command("prep", "Nobody Here", stdout=io.StringIO())

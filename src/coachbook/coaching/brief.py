@@ -76,8 +76,8 @@ def build_brief(
     else:
         since = as_of - timedelta(days=rep.cadence_days)
         since_text = (
-            f"No earlier session with {rep}: changes over the last "
-            f"{rep.cadence_days} days, their one-on-one cadence."
+            f"First session with {rep}: changes over the last "
+            f"{rep.cadence_days} days (their one-on-one cadence)."
         )
 
     brief: dict[str, Any] = {
@@ -278,11 +278,15 @@ def _results(
             }
         )
 
-    rate, team_rate = figures.win_rate([rep.pk], as_of), figures.win_rate(team, as_of)
-    cycle, team_cycle = (
+    rate, cycle = (
+        figures.win_rate([rep.pk], as_of),
         figures.median_cycle_days([rep.pk], as_of),
-        figures.median_cycle_days(team, as_of),
     )
+    if rep.team_id:
+        team_rate = figures.win_rate(team, as_of)
+        team_cycle = figures.median_cycle_days(team, as_of)
+    else:  # the rep alone is no team to compare with
+        team_rate = team_cycle = figures.Figure(None, f"{rep} is on no team")
 
     return {
         "quarter": current.label,

@@ -101,9 +101,11 @@ def print_brief(console: Console, brief: dict) -> None:
         )
     console.print(results)
 
+    on_a_team = brief["team"] is not None  # alone, a rep has no team figure
+    team_rate = _pct(brief["team_win_rate_90d"], brief["team_win_rate_90d_reason"])
     console.print(
         f"Win rate, last 90 days: {_pct(brief['win_rate_90d'], brief['win_rate_90d_reason'])}"
-        f" (team {_pct(brief['team_win_rate_90d'], brief['team_win_rate_90d_reason'])})",
+        + (f" (team {team_rate})" if on_a_team else ""),
         highlight=False,
     )
     cycle, team_cycle = (
@@ -112,7 +114,11 @@ def print_brief(console: Console, brief: dict) -> None:
     )
     console.print(
         f"Median days engaging to close: {cycle if cycle is not None else 'n/a'}"
-        f" (team {team_cycle if team_cycle is not None else 'n/a'})",
+        + (
+            f" (team {team_cycle if team_cycle is not None else 'n/a'})"
+            if on_a_team
+            else ""
+        ),
         highlight=False,
     )
     if brief["activity_last_7d"] is None:
