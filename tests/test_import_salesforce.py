@@ -436,7 +436,9 @@ def test_an_unknown_stage_refuses_the_import_unless_mapped(db, tmp_path):
     ] == text.count("Negotiation")
 
 
-def test_partial_import_applies_good_rows_and_lists_the_rest(db, tmp_path, settings):
+def test_partial_import_applies_good_rows_and_lists_the_rest(
+    db, tmp_path, settings, client
+):
     settings.DATA_DIR = tmp_path
     folder = tmp_path / "bad"
     shutil.copytree(WORKSHOP, folder)
@@ -455,6 +457,11 @@ def test_partial_import_applies_good_rows_and_lists_the_rest(db, tmp_path, setti
     assert deal_count([r["Id"] for r in data]) == 49
     [report_file] = (tmp_path / "import-reports").glob("*.csv")
     assert f"1 row was left out; it is listed in {report_file}.\n" in out.getvalue()
+    client.force_login(Person.objects.create_sales_ops("ops", password="x-long-pw-12"))
+    listing = client.get("/admin/crm/importrun/").content.decode()
+    assert "Applied without 1 row" in listing  # the --partial run
+    assert "Refused" in listing  # the run before it
+    assert "command line" in listing  # who ran it, not a dash
     assert rows(report_file) == [
         {
             "file": "Opportunity.csv",

@@ -34,9 +34,21 @@ class TargetAdmin(admin.ModelAdmin):
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "source", "status", "run_by", "location"]
+    list_display = ["started_at", "source", "result", "ran_by", "location"]
     list_filter = ["source", "status"]
     readonly_fields = [f.name for f in ImportRun._meta.fields]
+
+    @admin.display(description="Result", ordering="status")
+    def result(self, run: ImportRun) -> str:
+        """Applied whole, applied without some rows, or refused."""
+        left_out = run.rejected_rows
+        if run.status == ImportRun.Status.APPLIED and left_out:
+            return f"Applied without {left_out} row{'s' if left_out != 1 else ''}"
+        return run.get_status_display()
+
+    @admin.display(description="Run by", ordering="run_by")
+    def ran_by(self, run: ImportRun) -> str:
+        return str(run.run_by) if run.run_by else "command line"
 
     def has_add_permission(self, request) -> bool:
         return False
