@@ -94,6 +94,23 @@ def test_with_partial_the_owners_teams_and_tasks_that_can_join_are_kept(db):
     ) == [("task", len(tasks))]
     stages = rows("deal_pipeline_stage_data.csv")
     assert report.counts["stages"]["read from pipelines"] == len(stages)
+    team_ids = {t["id"] for t in teams}
+    members = [
+        m
+        for m in rows("owner_team_data.csv")
+        if m["owner_id"] in owners and m["team_id"] in team_ids
+    ]
+    primary = [m for m in members if m["is_team_primary"] == "true"]
+    assert report.counts["team members"]["updated"] == len(primary)
+    assert report.counts["team members"]["other team, not primary"] == len(
+        members
+    ) - len(primary)
+    for member in primary:
+        team = next(t["name"] for t in teams if t["id"] == member["team_id"])
+        assert sql(
+            "SELECT t.name FROM people_person p JOIN people_team t "
+            f"ON t.id = p.team_id WHERE p.external_id = '{member['owner_id']}'"
+        ) == [(team,)]
 
 
 def test_deals_without_the_pipeline_stages_file_are_refused_with_what_to_add(

@@ -821,6 +821,11 @@ class CrmImporter:
                 if person.team_id != member_of.pk:
                     person.team = member_of
                     person.save(update_fields=["team"])
+                    self.report.count("team members", "updated")
+                else:
+                    self.report.count("team members", "unchanged")
+            else:
+                self.report.count("team members", "other team, not primary")
 
     # Accounts --------------------------------------------------------------
 

@@ -134,7 +134,10 @@ def print_report(console: Console, report: ImportReport) -> None:
             for outcome, n in counts.items()
             if outcome not in outcomes and n
         )
-        table.add_row(name, *(str(counts.get(o, 0)) for o in outcomes), also)
+        # An outcome that does not apply to these records is left blank, not 0.
+        table.add_row(
+            name, *(f"{counts[o]:,}" if o in counts else "" for o in outcomes), also
+        )
     console.print(table)
 
     # Notes and reasons quote the files and name mapping sections such as
