@@ -1500,3 +1500,18 @@ def test_an_owner_added_by_id_is_named_in_the_report_and_found_by_that_id(db):
     )
     with pytest.raises(CommandError, match="import salesforce, hubspot or maven"):
         call_command("prep", "Nobody Here", stdout=io.StringIO())
+
+
+def test_deals_that_look_loaded_twice_are_pointed_out(db):
+    deals = rows(GENAI / "Opportunity.csv")
+    same = Counter((d["Name"], d["Amount"]) for d in deals)
+    twins = sum(n for key, n in same.items() if n > 1 and key[1])
+    assert twins  # the sample holds its deals twice, under other ids
+
+    report = run(GENAI, as_of=date(2024, 7, 12))
+
+    assert (
+        f"Opportunity.csv: {twins} deals have the same name and amount as another "
+        "deal with a different id" in " ".join(report.notes)
+    )
+    assert report.counts["opportunities"]["created"] == len(deals)  # all kept

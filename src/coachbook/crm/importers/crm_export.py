@@ -955,6 +955,7 @@ class CrmImporter:
                     "deal",
                 )
                 self._keep_fields_without_columns(stage, file, present)
+                self._note_lookalike_deals(stage, file)
                 self._merge_deals(stage)
         # Repeats are found after reading: list the file's rejections in row
         # order again.
@@ -1012,6 +1013,27 @@ class CrmImporter:
             )
             """
         )
+
+    def _note_lookalike_deals(self, stage: Staging, file: str) -> None:
+        """Deals with different ids but the same name and amount: most often
+        records loaded twice into the CRM."""
+        (lookalikes,) = staging.fetch(
+            f"""
+            SELECT coalesce(sum(n), 0) FROM (
+                SELECT count(*) AS n FROM {stage.name}
+                WHERE amount IS NOT NULL
+                GROUP BY name, amount
+                HAVING count(*) > 1
+            ) same
+            """
+        )[0]
+        if lookalikes:
+            self.report.notes.append(
+                f"{file}: {lookalikes:,} deals have the same name and amount as "
+                "another deal with a different id. They are "
+                "kept as they are; if the CRM holds them twice by mistake, their "
+                "pipeline counts twice until the copies are removed there"
+            )
 
     def _keep_fields_without_columns(
         self, stage: Staging, file: str, present: set[str]
