@@ -35,7 +35,9 @@ REPO = Path(__file__).resolve().parent.parent
 FIRST_AS_OF = "2025-06-23"
 LATER_AS_OF = "2025-06-30"
 SMALL = dict(reps=10, opportunities=100, history=300, activities=500, seed=7)
-BIG = dict(reps=20, opportunities=12_000, history=24_000, activities=6_000, seed=7)
+# Big enough that the import is still running well after the kill signal is
+# due (PostgreSQL: two seconds after it first writes), even on a fast machine.
+BIG = dict(reps=20, opportunities=30_000, history=60_000, activities=15_000, seed=7)
 TIMEOUT = 180  # seconds for any one command; a hang fails instead of blocking
 
 
