@@ -1515,3 +1515,32 @@ def test_deals_that_look_loaded_twice_are_pointed_out(db):
         "deal with a different id" in " ".join(report.notes)
     )
     assert report.counts["opportunities"]["created"] == len(deals)  # all kept
+
+
+def test_a_later_account_file_without_a_column_leaves_that_field_as_it_was(
+    db, tmp_path
+):
+    run(WORKSHOP, as_of=date(2024, 6, 7))
+    accounts = rows(WORKSHOP / "Account.csv")
+    query = (
+        "SELECT external_id, name, sector, employees FROM crm_account "
+        "ORDER BY external_id"
+    )
+    before = sql(query)
+    assert any(sector for _, _, sector, _ in before)  # the sample fills Industry
+    folder = tmp_path / "narrow"
+    shutil.copytree(WORKSHOP, folder)
+    for account in accounts:
+        del account["Industry"]
+    accounts[0]["Name"] = "Renamed Ltd"
+    write_rows(folder / "Account.csv", accounts)
+
+    report = run(folder, as_of=date(2024, 6, 14))
+
+    after = {row[0]: row for row in sql(query)}
+    first = next(k for k in after if k[:15] == accounts[0]["Id"][:15])
+    assert after[first][1] == "Renamed Ltd"
+    assert [(i, s, e) for i, _, s, e in before] == [
+        (i, s, e) for i, _, s, e in after.values()
+    ]
+    assert report.counts["accounts"]["updated"] == 1

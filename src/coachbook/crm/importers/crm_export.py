@@ -845,12 +845,13 @@ class CrmImporter:
                     raise Rejected(
                         columns.where["name"], "is empty; an account needs a name"
                     )
-                employees = columns.value(row, "employees")
-                values = {
-                    "name": name[:200],
-                    "sector": (columns.value(row, "sector") or "")[:100],
-                    "employees": _employees(employees) if employees else None,
-                }
+                # A column the file lacks leaves that field as it was.
+                values: dict[str, Any] = {"name": name[:200]}
+                if "sector" in columns.where:
+                    values["sector"] = (columns.value(row, "sector") or "")[:100]
+                if "employees" in columns.where:
+                    employees = columns.value(row, "employees")
+                    values["employees"] = _employees(employees) if employees else None
                 parent = self._id(columns, row, "parent")
             except (Rejected, ValueError, ArithmeticError) as exc:
                 self._reject(
@@ -910,7 +911,9 @@ class CrmImporter:
                 for k, v in values.items():
                     setattr(current, k, v)
                 changed.append(current)
-        Account.objects.bulk_update(changed, list(FIELDS_OF_ACCOUNT), batch_size=BATCH)
+        written = sorted({name for values in batch.values() for name in values})
+        if changed:
+            Account.objects.bulk_update(changed, written, batch_size=BATCH)
         self.report.count("accounts", "updated", len(changed))
         self.report.count("accounts", "unchanged", len(known) - len(changed))
         self.accounts.update(
