@@ -456,7 +456,7 @@ def test_partial_import_applies_good_rows_and_lists_the_rest(
 
     assert deal_count([r["Id"] for r in data]) == 49
     [report_file] = (tmp_path / "import-reports").glob("*.csv")
-    assert f"1 row was left out; it is listed in {report_file}.\n" in out.getvalue()
+    assert f"Left out: 1 row, listed in {report_file}.\n" in out.getvalue()
     client.force_login(Person.objects.create_sales_ops("ops", password="x-long-pw-12"))
     listing = client.get("/admin/crm/importrun/").content.decode()
     assert "Applied without 1 row" in listing  # the --partial run
@@ -1142,8 +1142,9 @@ def test_a_later_export_without_a_column_leaves_that_field_as_it_was(db, tmp_pat
     assert sql("SELECT COUNT(*) FROM crm_stagechange") == history_before
     assert report.counts["history"]["from comparing exports"] == 0
     assert (
-        f"Opportunity.csv has no Amount or CloseDate column, so the {len(data)} "
-        "deals already in coachbook keep what they had there" in report.notes
+        "Opportunity.csv has no Amount or CloseDate column, so what it would say "
+        f"there is left as it was on the {len(data)} deals already in coachbook"
+        in report.notes
     )
 
 
@@ -1253,8 +1254,8 @@ def test_a_task_takes_the_values_of_a_later_export_but_not_of_an_older_one(
     unlinked = sum(1 for t in tasks if t["WhatId"] and t["WhatId"] not in kept)
     assert unlinked >= 1
     assert (
-        f"Task.csv: {unlinked:,} {'activities name' if unlinked > 1 else 'activity names'}"
-        " a deal or account coachbook does not have" in " ".join(first.notes)
+        f"Task.csv: {unlinked:,} {'activities' if unlinked > 1 else 'activity'} "
+        "linked to a deal or account coachbook does not have" in " ".join(first.notes)
     )
 
     deals[1]["Amount"] = good_amount

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from coachbook.coaching.models import Amendment, ChainAnchor, Record, Session
 from coachbook.coaching.records import chain_hash
+from coachbook.lib.words import plural
 from coachbook.people.models import Person
 
 logger = logging.getLogger("coachbook.integrity")
@@ -58,12 +59,9 @@ class Report:
         return not self.problems
 
     def summary(self) -> str:
-        def count(n: int, word: str) -> str:
-            return f"{n} {word}{'' if n == 1 else 's'}"
-
         return (
-            f"{count(self.records, 'record')} in {count(self.chains, 'chain')} checked; "
-            f"{count(len(self.problems), 'problem')}"
+            f"{plural(self.records, 'record')} in {plural(self.chains, 'chain')} "
+            f"checked; {plural(len(self.problems), 'problem')}"
         )
 
 

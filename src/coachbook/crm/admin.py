@@ -9,6 +9,7 @@ from coachbook.crm.models import (
     Product,
     Target,
 )
+from coachbook.lib.words import plural
 
 
 @admin.register(ActivityTarget)
@@ -43,7 +44,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         """Applied whole, applied without some rows, or refused."""
         left_out = run.rejected_rows
         if run.status == ImportRun.Status.APPLIED and left_out:
-            return f"Applied without {left_out} row{'s' if left_out != 1 else ''}"
+            return f"Applied without {plural(left_out, 'row')}"
         return run.get_status_display()
 
     @admin.display(description="Run by", ordering="run_by")

@@ -58,6 +58,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from rich.table import Table
 
+from coachbook.lib.words import plural
 from coachbook.ops.chains import chain_problems
 
 logger = logging.getLogger("coachbook.ops")
@@ -468,10 +469,6 @@ def _unapplied(connection: BaseDatabaseWrapper) -> str:
     names = ", ".join(f"{m.app_label} {m.name}" for m, _ in plan[:3])
     more = ", …" if len(plan) > 3 else ""
     return f"{plural(len(plan), 'migration')} not applied yet ({names}{more})"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _first_upper(text: str) -> str:

@@ -46,6 +46,7 @@ from coachbook.crm.models import (
 from coachbook.lib import fields
 from coachbook.lib.csvfiles import EXTRA, FileProblem
 from coachbook.lib.values import EARLIEST, LATEST, MAX_AMOUNT
+from coachbook.lib.words import plural
 from coachbook.people.models import Organisation, Person, Team
 
 logger = logging.getLogger(__name__)
@@ -561,8 +562,7 @@ class CrmImporter:
                 f"{columns.file} names its rows' owners: only {things} whose owner "
                 f"is empty go to {self.default_owner_name}"
             )
-            if note not in self.report.notes:
-                self.report.notes.append(note)
+            self.report.notes.append(note)
         if "owner" not in columns.where and self.default_owner is None:
             names = (
                 "/".join(self.layout.objects[obj].columns.get("owner", [])) or "owner"
@@ -933,9 +933,10 @@ class CrmImporter:
             file, id_column = "", ""
             present: set[str] = set()
             for columns, line, row in self._each("opportunity", "opportunities"):
-                self._need_owner_column(columns, "opportunity", "deals")
-                file, id_column = columns.file, columns.where["id"]
-                present = set(columns.where)
+                if not present:  # the file's first row: what it has, once
+                    self._need_owner_column(columns, "opportunity", "deals")
+                    file, id_column = columns.file, columns.where["id"]
+                    present = set(columns.where)
                 try:
                     deal = self._deal(columns, row)
                 except (Rejected, RowRejected, ValueError) as exc:
@@ -1063,11 +1064,10 @@ class CrmImporter:
         spec = self.layout.objects["opportunity"]
         named = [spec.columns[c][0] for c in missing if spec.columns.get(c)]
         if kept and named:
-            deals = f"the {kept} deals" if kept != 1 else "the 1 deal"
             self.report.notes.append(
-                f"{file} has no {' or '.join(named)} column, so {deals} already "
-                f"in coachbook keep{'s' if kept == 1 else ''} what "
-                f"{'they' if kept != 1 else 'it'} had there"
+                f"{file} has no {' or '.join(named)} column, so what it would "
+                f"say there is left as it was on the {plural(kept, 'deal')} "
+                "already in coachbook"
             )
 
     def _deal(self, columns: Columns, row: dict[str, str]) -> tuple[Any, ...]:
@@ -1666,11 +1666,10 @@ class CrmImporter:
         )[0]
         if unlinked:
             self.report.notes.append(
-                f"{self._file_name(obj)}: {unlinked:,} "
-                f"{'activity names' if unlinked == 1 else 'activities name'} a deal "
-                "or account coachbook does not have (not in this export or an "
-                "earlier one, or a record of another kind); "
-                f"{'it is' if unlinked == 1 else 'they are'} kept without that link"
+                f"{self._file_name(obj)}: "
+                f"{plural(unlinked, 'activity', 'activities')} linked to a deal or "
+                "account coachbook does not have (not in this export or an "
+                "earlier one, or a record of another kind), kept without that link"
             )
         self.report.count("activities", "created", created)
         self.report.count("activities", "updated", updated)

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from coachbook.crm.models import ImportRun
+from coachbook.lib.words import plural
 from coachbook.people.models import Person
 
 
@@ -152,9 +153,8 @@ def print_report(console: Console, report: ImportReport) -> None:
             soft_wrap=True,
         )
     if report.applied and report.rejected:
-        count = report.rejected_rows
-        rows = "the 1 rejected row" if count == 1 else f"the {count} rejected rows"
-        console.print(f"[yellow]Import applied without {rows}.[/yellow]")
+        rows = plural(report.rejected_rows, "rejected row")
+        console.print(f"[yellow]Import applied without the {rows}.[/yellow]")
     elif report.applied:
         console.print("[green]Import applied.[/green]")
 

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from django import template
 from django.utils.dateformat import format as format_date
 
+from coachbook.lib import words
+
 register = template.Library()
 ORDERED_ITEM = re.compile(r"^\d+[.)]\s")
 
@@ -35,7 +37,7 @@ def day(value: str | date | None) -> str:
 def plural(count: int | list, word: str) -> str:
     """'1 new deal', '3 new deals'."""
     n = len(count) if isinstance(count, list | tuple) else int(count or 0)
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    return words.plural(n, word)
 
 
 @register.filter

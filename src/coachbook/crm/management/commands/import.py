@@ -26,6 +26,7 @@ from coachbook.crm.importers.sources import FolderSource
 from coachbook.crm.importers.targets import import_targets
 from coachbook.lib.commands import CoachbookCommand
 from coachbook.lib.csvfiles import FileProblem
+from coachbook.lib.words import plural
 
 
 def _export_day(text: str) -> date:
@@ -146,10 +147,8 @@ class Command(CoachbookCommand):
                 / "import-reports"
                 / f"{source}-{report.checksum[:12]}.csv",
             )
-            count = report.rejected_rows
             console.print(
-                f"{count} row{'s were' if count != 1 else ' was'} left out; "
-                f"{'they are' if count != 1 else 'it is'} listed in {out}.",
+                f"Left out: {plural(report.rejected_rows, 'row')}, listed in {out}.",
                 soft_wrap=True,  # a path broken over lines cannot be copied
             )
         elif not report.applied:
